@@ -1,0 +1,121 @@
+/**
+ * Failures of the wire layer, as plain values (STYLE.md §4). Every reason is listed in docs/errors.md
+ * with the MSRP status a session answers and whether the connection survives it.
+ */
+
+/** Connection-fatal framing problems: the framer has lost sync or a limit protecting memory was hit. */
+export type FramingReason =
+  /** The start line is not `MSRP SP transact-id SP (method / status-code [SP comment])`. */
+  | 'StartLineInvalid'
+  /** The start line is longer than `maxStartLineBytes`. */
+  | 'StartLineTooLong'
+  /** A header line is longer than `maxHeaderLineBytes`. */
+  | 'HeaderLineTooLong'
+  /** More than `maxHeaderCount` header lines. */
+  | 'TooManyHeaders'
+  /** The header section (start line included) is larger than `maxHeaderSectionBytes`. */
+  | 'HeaderSectionTooLarge'
+  /** A line of the header section ends in a bare LF (MSRP lines end in CRLF). */
+  | 'LineNotCrlf'
+  /** A non-SEND request or a response has a body larger than `maxNonSendBodyBytes` (C-7.1-4). */
+  | 'BodyTooLarge'
+  /** A SEND chunk has a body larger than `maxChunkBytes`. */
+  | 'ChunkTooLarge'
+
+export interface FramingFailure {
+  readonly _tag: 'FramingFailure'
+  readonly reason: FramingReason
+  /** Human-readable detail naming the limit or the offending bytes. */
+  readonly detail: string
+  /** Offset in the byte stream (0 = first byte ever pushed) where the problem was detected. */
+  readonly offset: number
+  /** The transaction id of the broken frame when its start line was readable, so it can be answered. */
+  readonly transactionId?: string
+  /** The method of the broken frame when known (requests only). */
+  readonly method?: string
+  /** The MSRP status to answer the broken request with (if it is a request that gets answers). */
+  readonly status: number
+}
+
+/** Problems confined to one frame: the frame was delimited correctly, so the connection survives. */
+export type FrameReason =
+  /** A header line has no `:` or its name is not a token (`hname`). */
+  | 'HeaderMalformed'
+  /** A response ends with `+` or `#` (responses are never chunked). */
+  | 'ResponseNotFinal'
+  /** A response carries a body section (responses have none). The body is dropped. */
+  | 'ResponseBody'
+
+export interface FrameFailure {
+  readonly _tag: 'FrameFailure'
+  readonly reason: FrameReason
+  readonly detail: string
+  readonly offset: number
+  readonly status: number
+}
+
+export type HeaderReason = 'Missing' | 'Invalid' | 'Duplicate'
+
+/** A header value that its codec could not decode; names the header and says why. */
+export interface HeaderFailure {
+  readonly _tag: 'HeaderFailure'
+  readonly header: string
+  readonly reason: HeaderReason
+  readonly detail: string
+}
+
+export type EncodeReason =
+  /** The transaction id is not an `ident` (4 to 32 characters, RFC 4975 §9). */
+  | 'TransactionIdInvalid'
+  /** `-------<transaction id>` occurs in the body (stricter than C-7.1-10, see encoder.ts). */
+  | 'TransactionIdInBody'
+  /** The method is not 1*UPALPHA. */
+  | 'MethodInvalid'
+  /** The status is not a three-digit code. */
+  | 'StatusInvalid'
+  /** A header name is not a token, or a name or value contains CR, LF or other control characters. */
+  | 'HeaderInvalid'
+  /** A response with a body, or a non-SEND body larger than 10240 octets (C-7.1-4). */
+  | 'BodyNotAllowed'
+  /** The continuation flag is not `$`, `+` or `#`, or is not `$` on a response. */
+  | 'ContinuationInvalid'
+  /** A Byte-Range cannot be computed (negative start, total smaller than the range end). */
+  | 'ByteRangeInvalid'
+
+export interface EncodeFailure {
+  readonly _tag: 'EncodeFailure'
+  readonly reason: EncodeReason
+  readonly detail: string
+}
+
+export type WireFailure = FramingFailure | FrameFailure | HeaderFailure | EncodeFailure
+
+/** The MSRP status code that answers a request that failed this way (400 unless the failure says otherwise). */
+export function statusFor(failure: WireFailure): number {
+  switch (failure._tag) {
+    case 'FramingFailure':
+    case 'FrameFailure':
+      return failure.status
+    case 'HeaderFailure':
+    case 'EncodeFailure':
+      return 400
+  }
+}
+
+/** Whether the connection must be closed after this failure (the byte stream can no longer be trusted). */
+export function isFatal(failure: WireFailure): boolean {
+  return failure._tag === 'FramingFailure'
+}
+
+export const headerFailure = (header: string, reason: HeaderReason, detail: string): HeaderFailure => ({
+  _tag: 'HeaderFailure',
+  header,
+  reason,
+  detail
+})
+
+export const encodeFailure = (reason: EncodeReason, detail: string): EncodeFailure => ({
+  _tag: 'EncodeFailure',
+  reason,
+  detail
+})
