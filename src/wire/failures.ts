@@ -21,6 +21,10 @@ export type FramingReason =
   | 'BodyTooLarge'
   /** A SEND chunk has a body larger than `maxChunkBytes`. */
   | 'ChunkTooLarge'
+  /** The byte stream ended in the middle of a frame. */
+  | 'Truncated'
+  /** A message-oriented transport delivered a message that is not exactly one frame (RFC 7977 §5.1, W-5.1-3). */
+  | 'NotOneFrame'
 
 export interface FramingFailure {
   readonly _tag: 'FramingFailure'

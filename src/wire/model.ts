@@ -15,12 +15,16 @@ export type Header = readonly [name: string, value: string]
 /** Request methods defined by RFC 4975 and RFC 4976; any other upper-case token is an extension method. */
 export const KNOWN_METHODS = ['SEND', 'REPORT', 'AUTH'] as const
 
-export interface MsrpRequest {
+/** The start line and headers of a request: all of it but the body and the end-line. */
+export interface RequestHead {
   readonly type: 'request'
   readonly transactionId: string
   /** `SEND`, `REPORT`, `AUTH` or any extension method (1*UPALPHA). */
   readonly method: string
   readonly headers: readonly Header[]
+}
+
+export interface MsrpRequest extends RequestHead {
   /**
    * The body octets, or `undefined` for a bodiless request. A request with `Content-Type` and no
    * octets has an empty body (`Uint8Array(0)`), which differs from no body (RFC 4975 §7.1, C-7.1-5).

@@ -1,0 +1,69 @@
+/**
+ * Subsequence search over bytes, shared by the framer (end-line search) and the encoder (transaction id
+ * choice). Pure, no Buffer: runs in browsers.
+ */
+
+/** Below this many bytes, hopping between occurrences of the first byte beats building a skip table. */
+const HORSPOOL_MIN_BYTES = 1024
+
+/**
+ * A byte string to search for. Short regions are searched by jumping between occurrences of its first
+ * byte with the native `indexOf`; long ones with Horspool, whose skip table (built once, on first need)
+ * lets the search advance up to the needle's length per step on data that does not resemble the needle.
+ */
+export class ByteNeedle {
+  private skip: Int32Array | undefined
+
+  constructor(readonly bytes: Uint8Array) {
+    if (bytes.length === 0) throw new RangeError('ByteNeedle: empty needle')
+  }
+
+  /** Needle of the ASCII string `s`. */
+  static ascii(s: string): ByteNeedle {
+    const bytes = new Uint8Array(s.length)
+    for (let k = 0; k < s.length; k++) bytes[k] = s.charCodeAt(k) & 0xff
+    return new ByteNeedle(bytes)
+  }
+
+  get length(): number {
+    return this.bytes.length
+  }
+
+  /** Index of the first whole occurrence in `hay[from, end)`, or -1. An occurrence cut by `end` is not found. */
+  indexIn(hay: Uint8Array, from = 0, end = hay.length): number {
+    const needle = this.bytes
+    const m = needle.length
+    if (end - from < HORSPOOL_MIN_BYTES) {
+      const first = needle[0] as number
+      let p = from
+      while (p + m <= end) {
+        p = hay.indexOf(first, p)
+        if (p === -1 || p + m > end) return -1
+        let k = 1
+        while (k < m && hay[p + k] === needle[k]) k++
+        if (k === m) return p
+        p++
+      }
+      return -1
+    }
+    let skip = this.skip
+    if (skip === undefined) {
+      skip = new Int32Array(256).fill(m)
+      for (let k = 0; k < m - 1; k++) skip[needle[k] as number] = m - 1 - k
+      this.skip = skip
+    }
+    const last = needle[m - 1] as number
+    const stop = end - m
+    let p = from
+    while (p <= stop) {
+      const c = hay[p + m - 1] as number
+      if (c === last) {
+        let k = 0
+        while (k < m - 1 && hay[p + k] === needle[k]) k++
+        if (k === m - 1) return p
+      }
+      p += skip[c] as number
+    }
+    return -1
+  }
+}
