@@ -86,8 +86,10 @@ const PHASE_BODY = 2
 const PHASE_FAILED = 3
 
 const TEXT = new TextDecoder('utf-8')
-const START_REST = /^(?:([A-Z]+)|([0-9]{3})(?: (.*))?)$/s
+const START_REST = /^(?:([A-Z]+)|([0-9]{3})(?: (.*))?)$/
 const HNAME = /^[A-Za-z][!#-'*+\-.0-9A-Z^-~]*$/
+
+const NO_FAILURES = Object.freeze([]) as unknown as FrameFailure[]
 
 const isFlag = (c: number | undefined): boolean => c === DOLLAR || c === PLUS || c === HASH
 
@@ -129,15 +131,17 @@ export class Framer {
   private scanPos = 0
   private lineStart = 0
   private headerCount = 0
-  private restStart = 0
+  /** Relative offset and length of the transaction id in the start line. */
+  private tidStart = 0
+  private tidLen = 0
   private tid = ''
-  private tidBytes: number[] = []
 
   // Body.
   private current: {
-    readonly response: boolean
-    readonly send: boolean
-    readonly head: RequestHead | Omit<MsrpResponse, 'continuation'>
+    /** `undefined` for a response. */
+    readonly method: string | undefined
+    readonly rest: RegExpExecArray
+    readonly headers: Header[]
     readonly failures: FrameFailure[]
   } | null = null
   /** `CRLF-------<tid>`: the end-line of the current body without its flag and CRLF. */
@@ -163,6 +167,11 @@ export class Framer {
     return this.phase === PHASE_FAILED
   }
 
+  /** Bytes of the stream the framer holds on to: a partial header section, body bytes not yet yielded. */
+  get bufferedBytes(): number {
+    return this.headLen + this.partsBytes + this.carryLen
+  }
+
   /** Total bytes pushed so far. */
   get offset(): number {
     return this.consumed
@@ -172,10 +181,13 @@ export class Framer {
   push(bytes: Uint8Array): FramerEvent[] {
     const out: FramerEvent[] = []
     if (this.phase === PHASE_FAILED) return out
-    const end = bytes.length
+    // A Node Buffer's subarray() builds another Buffer, which costs several times a plain view; the framer
+    // takes many views per frame, so it works on a plain Uint8Array over the same memory.
+    const b = bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length)
+    const end = b.length
     let i = 0
     while (i < end && this.phase !== PHASE_FAILED) {
-      i = this.phase === PHASE_BODY ? this.scanBody(bytes, i, end, out) : this.readHead(bytes, i, end, out)
+      i = this.phase === PHASE_BODY ? this.scanBody(b, i, end, out) : this.readHead(b, i, end, out)
     }
     this.consumed += end
     return out
@@ -271,7 +283,9 @@ export class Framer {
               'StartLineTooLong',
               this.limitText('start line', 'maxStartLineBytes'),
               this.lineStart,
-              out
+              out,
+              b,
+              base
             )
           }
           if (!this.startLinePrefixOk(b, lineStart, end)) {
@@ -279,7 +293,9 @@ export class Framer {
               'StartLineInvalid',
               'a frame must start with "MSRP <transaction-id> "',
               this.lineStart,
-              out
+              out,
+              b,
+              base
             )
           }
         } else if (pending > limits.maxHeaderLineBytes + 2) {
@@ -287,7 +303,9 @@ export class Framer {
             'HeaderLineTooLong',
             this.limitText('header line', 'maxHeaderLineBytes'),
             this.lineStart,
-            out
+            out,
+            b,
+            base
           )
         }
         if (end - base > limits.maxHeaderSectionBytes) {
@@ -295,14 +313,23 @@ export class Framer {
             'HeaderSectionTooLarge',
             this.limitText('header section', 'maxHeaderSectionBytes'),
             this.lineStart,
-            out
+            out,
+            b,
+            base
           )
         }
         this.scanPos = end - base
         return -1
       }
       if (lf === lineStart || b[lf - 1] !== CR) {
-        return this.failHead('LineNotCrlf', 'a line of the header section ends in LF without CR', lf - base, out)
+        return this.failHead(
+          'LineNotCrlf',
+          'a line of the header section ends in LF without CR',
+          lf - base,
+          out,
+          b,
+          base
+        )
       }
       const len = lf - 1 - lineStart
       const next = lf + 1 - base
@@ -311,7 +338,9 @@ export class Framer {
           'HeaderSectionTooLarge',
           this.limitText('header section', 'maxHeaderSectionBytes'),
           this.lineStart,
-          out
+          out,
+          b,
+          base
         )
       }
       if (this.phase === PHASE_START) {
@@ -320,21 +349,25 @@ export class Framer {
             'StartLineTooLong',
             this.limitText('start line', 'maxStartLineBytes'),
             this.lineStart,
-            out
+            out,
+            b,
+            base
           )
         }
-        if (!this.readTid(b, lineStart, lf - 1)) {
+        if (!this.readTid(b, base, lineStart, lf - 1)) {
           return this.failHead(
             'StartLineInvalid',
             'a frame must start with "MSRP <transaction-id> <method or status>"',
             this.lineStart,
-            out
+            out,
+            b,
+            base
           )
         }
         this.phase = PHASE_HEADERS
       } else if (len === 0) {
         return next // blank line: a body follows
-      } else if (b[lineStart] === DASH && this.isOwnEndLine(b, lineStart, len)) {
+      } else if (b[lineStart] === DASH && this.isOwnEndLine(b, base, lineStart, len)) {
         return next // end-line right after the headers: bodiless
       } else {
         if (len > limits.maxHeaderLineBytes) {
@@ -342,7 +375,9 @@ export class Framer {
             'HeaderLineTooLong',
             this.limitText('header line', 'maxHeaderLineBytes'),
             this.lineStart,
-            out
+            out,
+            b,
+            base
           )
         }
         if (++this.headerCount > limits.maxHeaderCount) {
@@ -350,7 +385,9 @@ export class Framer {
             'TooManyHeaders',
             `more than ${limits.maxHeaderCount} header lines (maxHeaderCount)`,
             this.lineStart,
-            out
+            out,
+            b,
+            base
           )
         }
       }
@@ -371,8 +408,11 @@ export class Framer {
     return k - from - PREFIX.length <= MAX_TID
   }
 
-  /** Reads `MSRP SP transact-id SP` from the start line `b[from, to)`; the rest is decoded with the headers. */
-  private readTid(b: Uint8Array, from: number, to: number): boolean {
+  /**
+   * Checks `MSRP SP transact-id SP` at the start of the start line `b[from, to)` and notes where the id is;
+   * the id and the rest of the line are decoded with the headers, in one go.
+   */
+  private readTid(b: Uint8Array, base: number, from: number, to: number): boolean {
     for (let k = 0; k < PREFIX.length; k++) if (b[from + k] !== PREFIX[k]) return false
     const tidStart = from + PREFIX.length
     let k = tidStart
@@ -382,20 +422,18 @@ export class Framer {
     }
     const n = k - tidStart
     if (n < MIN_TID || n > MAX_TID || k >= to - 1 || !isAlnum(b[tidStart] as number)) return false
-    const tidBytes: number[] = new Array(n)
-    for (let j = 0; j < n; j++) tidBytes[j] = b[tidStart + j] as number
-    this.tidBytes = tidBytes
-    this.tid = String.fromCharCode(...tidBytes)
-    this.restStart = k + 1 - from + this.lineStart
+    this.tidStart = tidStart - base
+    this.tidLen = n
     return true
   }
 
-  /** Is the line `b[from, from + len)` exactly `-------<tid><flag>`? */
-  private isOwnEndLine(b: Uint8Array, from: number, len: number): boolean {
-    const tid = this.tidBytes
-    if (len !== 7 + tid.length + 1) return false
+  /** Is the line `b[from, from + len)` exactly `-------<tid><flag>`, with the tid of this frame's start line? */
+  private isOwnEndLine(b: Uint8Array, base: number, from: number, len: number): boolean {
+    const n = this.tidLen
+    if (len !== 7 + n + 1) return false
     for (let k = 0; k < 7; k++) if (b[from + k] !== DASH) return false
-    for (let k = 0; k < tid.length; k++) if (b[from + 7 + k] !== tid[k]) return false
+    const tid = base + this.tidStart
+    for (let k = 0; k < n; k++) if (b[from + 7 + k] !== b[tid + k]) return false
     return isFlag(b[from + len - 1])
   }
 
@@ -404,9 +442,12 @@ export class Framer {
     // r is just past the terminating line: either CRLF (blank line) or -------tid<flag>CRLF.
     const bodyFollows = r - this.lineStart === 2
     const terminatorStart = this.lineStart
-    const text = TEXT.decode(b.subarray(base + this.restStart, base + terminatorStart - 2))
+    const text = TEXT.decode(b.subarray(base + this.tidStart, base + terminatorStart - 2))
     const lines = text.split('\r\n')
-    const rest = START_REST.exec(lines[0] as string)
+    const first = lines[0] as string
+    const tid = first.slice(0, this.tidLen)
+    this.tid = tid
+    const rest = START_REST.exec(first.slice(this.tidLen + 1))
     if (rest === null) {
       this.failHead(
         'StartLineInvalid',
@@ -416,13 +457,14 @@ export class Framer {
       )
       return
     }
-    const failures: FrameFailure[] = []
+    let failures: FrameFailure[] = NO_FAILURES
     const headers: Header[] = []
     for (let k = 1; k < lines.length; k++) {
       const line = lines[k] as string
       const colon = line.indexOf(':')
       const name = colon > 0 ? line.slice(0, colon) : ''
       if (colon <= 0 || !HNAME.test(name)) {
+        if (failures === NO_FAILURES) failures = []
         failures.push(
           this.frameFailure('HeaderMalformed', `header line ${k} is not "Name: value": "${line.slice(0, 64)}"`)
         )
@@ -430,25 +472,27 @@ export class Framer {
       }
       headers.push([name, line.charCodeAt(colon + 1) === SP ? line.slice(colon + 2) : line.slice(colon + 1)])
     }
-    const tid = this.tid
     const method = rest[1]
-    const head =
-      method !== undefined
-        ? ({ type: 'request', transactionId: tid, method, headers } as const)
-        : ({
-            type: 'response',
-            transactionId: tid,
-            status: Number(rest[2]),
-            comment: rest[3],
-            headers
-          } as const)
     this.resetHead()
     if (!bodyFollows) {
       const flag = FLAG_OF[b[base + r - 3] as number] as Continuation
-      out.push({ type: 'frame', frame: this.complete(head, undefined, flag, failures), failures })
+      if (method !== undefined) {
+        const frame: MsrpRequest = {
+          type: 'request',
+          transactionId: tid,
+          method,
+          headers,
+          body: undefined,
+          continuation: flag
+        }
+        out.push({ type: 'frame', frame, failures })
+      } else {
+        out.push(this.response(tid, rest, headers, undefined, flag, failures))
+      }
+      this.tid = ''
       return
     }
-    this.current = { response: head.type === 'response', send: method === 'SEND', head, failures }
+    this.current = { method, rest, headers, failures }
     this.needle = ByteNeedle.ascii('\r\n-------' + tid)
     this.parts = []
     this.partsBytes = 0
@@ -458,18 +502,30 @@ export class Framer {
     this.phase = PHASE_BODY
   }
 
-  private complete(
-    head: RequestHead | Omit<MsrpResponse, 'continuation'>,
+  private response(
+    transactionId: string,
+    rest: RegExpExecArray,
+    headers: Header[],
     body: Uint8Array | undefined,
     continuation: Continuation,
     failures: FrameFailure[]
-  ): MsrpFrame {
-    if (head.type === 'request') return { ...head, body, continuation } as MsrpRequest
-    if (continuation !== '$')
-      failures.push(this.frameFailure('ResponseNotFinal', `a response ends with "${continuation}"`))
-    if (body !== undefined)
-      failures.push(this.frameFailure('ResponseBody', `a response carries a body of ${body.length} bytes`))
-    return { ...head, continuation }
+  ): FrameEvent {
+    let all = failures
+    if (continuation !== '$') {
+      all = [...all, this.frameFailure('ResponseNotFinal', `a response ends with "${continuation}"`)]
+    }
+    if (body !== undefined) {
+      all = [...all, this.frameFailure('ResponseBody', `a response carries a body of ${body.length} bytes (dropped)`)]
+    }
+    const frame: MsrpResponse = {
+      type: 'response',
+      transactionId,
+      status: Number(rest[2]),
+      comment: rest[3],
+      headers,
+      continuation
+    }
+    return { type: 'frame', frame, failures: all }
   }
 
   private resetHead(): void {
@@ -553,8 +609,9 @@ export class Framer {
     const cur = this.current as NonNullable<Framer['current']>
     this.bodyBytes += data.length
     const limits = this.limits
-    if (!cur.send && this.bodyBytes > limits.maxNonSendBodyBytes) {
-      const what = cur.response ? 'response' : `${(cur.head as RequestHead).method} request`
+    const send = cur.method === 'SEND'
+    if (!send && this.bodyBytes > limits.maxNonSendBodyBytes) {
+      const what = cur.method === undefined ? 'response' : `${cur.method} request`
       this.fail(
         'BodyTooLarge',
         `the body of a ${what} exceeds ${limits.maxNonSendBodyBytes} bytes (maxNonSendBodyBytes, C-7.1-4)`,
@@ -563,7 +620,7 @@ export class Framer {
       )
       return false
     }
-    if (cur.send && this.bodyBytes > limits.maxChunkBytes) {
+    if (send && this.bodyBytes > limits.maxChunkBytes) {
       this.fail(
         'ChunkTooLarge',
         `a SEND chunk exceeds ${limits.maxChunkBytes} bytes (maxChunkBytes)`,
@@ -575,14 +632,20 @@ export class Framer {
     }
     this.parts.push(data)
     this.partsBytes += data.length
-    if (cur.send && this.partsBytes >= limits.pieceBytes) this.flushPieces(cur, out)
+    if (send && this.partsBytes >= limits.pieceBytes) this.flushPieces(cur, out)
     return true
   }
 
   private flushPieces(cur: NonNullable<Framer['current']>, out: FramerEvent[]): void {
     if (!this.streaming) {
       this.streaming = true
-      out.push({ type: 'head', head: cur.head as RequestHead, failures: cur.failures })
+      const head: RequestHead = {
+        type: 'request',
+        transactionId: this.tid,
+        method: cur.method as string,
+        headers: cur.headers
+      }
+      out.push({ type: 'head', head, failures: cur.failures })
     }
     let position = this.bodyBytes - this.partsBytes
     for (const data of this.parts) {
@@ -600,9 +663,22 @@ export class Framer {
       out.push({ type: 'end', transactionId: this.tid, continuation: flag, size: this.bodyBytes })
     } else {
       const body = this.parts.length === 0 ? new Uint8Array(0) : concatBytes(this.parts)
-      out.push({ type: 'frame', frame: this.complete(cur.head, body, flag, cur.failures), failures: cur.failures })
+      if (cur.method !== undefined) {
+        const frame: MsrpRequest = {
+          type: 'request',
+          transactionId: this.tid,
+          method: cur.method,
+          headers: cur.headers,
+          body,
+          continuation: flag
+        }
+        out.push({ type: 'frame', frame, failures: cur.failures })
+      } else {
+        out.push(this.response(this.tid, cur.rest, cur.headers, body, flag, cur.failures))
+      }
     }
     this.current = null
+    this.tid = ''
     this.parts = []
     this.partsBytes = 0
     this.phase = PHASE_START
@@ -615,15 +691,26 @@ export class Framer {
     return `the ${what} exceeds ${this.limits[limit]} bytes (${limit})`
   }
 
-  private failHead(reason: FramingReason, detail: string, relative: number, out: FramerEvent[]): number {
+  /** A fatal failure in the header section; `b[base…]` holds the section, to name the transaction id. */
+  private failHead(
+    reason: FramingReason,
+    detail: string,
+    relative: number,
+    out: FramerEvent[],
+    b?: Uint8Array,
+    base = 0
+  ): number {
+    if (b !== undefined && this.phase === PHASE_HEADERS && this.tid === '') {
+      const from = base + this.tidStart
+      this.tid = String.fromCharCode(...b.subarray(from, from + this.tidLen))
+    }
     this.fail(reason, detail, this.headOffset + relative, out)
     return -1
   }
 
   private fail(reason: FramingReason, detail: string, offset: number, out: FramerEvent[], status = 400): void {
     const known = this.phase !== PHASE_START && this.tid !== ''
-    const method =
-      this.current !== null && !this.current.response ? (this.current.head as RequestHead).method : undefined
+    const method = this.current?.method
     const failure: FramingFailure = {
       _tag: 'FramingFailure',
       reason,
