@@ -1,9 +1,8 @@
 import * as E from 'fp-ts/Either'
 import * as fc from 'fast-check'
+import type { DigestChallenge, DigestCredentials } from '../../src/wire/headers/digest-params'
 import {
   AUTH_METHOD,
-  DigestChallenge,
-  DigestCredentials,
   DigestFailure,
   NonceStore,
   answerChallenge,

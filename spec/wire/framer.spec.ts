@@ -7,6 +7,7 @@ import type { MsrpFrame } from '../../src/wire/model'
 import { loadFixtures, wire } from '../helpers/fixtures'
 import { decodeSlices, normalize, splitAt } from '../helpers/replay'
 
+const utf8 = (s: string) => new TextEncoder().encode(s)
 const text = (b: Uint8Array | undefined): string | undefined =>
   b === undefined ? undefined : new TextDecoder().decode(b)
 
@@ -412,5 +413,27 @@ describe('Framer per-frame failures (the connection survives)', () => {
         ['X-Unknown', 'what ever']
       ]
     })
+  })
+})
+
+describe('Framer header values (utf8text, RFC 4975 §9)', () => {
+  it('HeaderMalformed: a value holding a CR or a NUL is dropped and reported, so it is never re-sent', () => {
+    const bytes = concatBytes([
+      wire('MSRP abcd SEND\nTo-Path: x\n'),
+      utf8('X-A: a\rb\r\nX-B: c\0d\r\n'),
+      wire('-------abcd$\n')
+    ])
+    const { frames, frameFailures } = decodeSlices([bytes])
+    expect(frames[0]?.headers).toEqual([['To-Path', 'x']])
+    expect(frameFailures[0]).toEqual([
+      expect.objectContaining({ reason: 'HeaderMalformed', detail: expect.stringContaining('X-A') }),
+      expect.objectContaining({ reason: 'HeaderMalformed', detail: expect.stringContaining('X-B') })
+    ])
+  })
+
+  it('keeps HTAB and non-ASCII UTF-8 in values', () => {
+    const { frames, frameFailures } = decodeSlices([wire('MSRP abcd SEND\nX-A: a\tb é ☃\n-------abcd$\n')])
+    expect(frames[0]?.headers).toEqual([['X-A', 'a\tb é ☃']])
+    expect(frameFailures[0]).toEqual([])
   })
 })

@@ -14,6 +14,10 @@
 import * as E from 'fp-ts/Either'
 import { newCnonce, newNonce } from './ids'
 import { md5 } from './md5'
+import type { AuthenticationInfo, DigestChallenge, DigestCredentials } from './headers/digest-params'
+import type { DigestFailure, DigestReason } from './failures'
+
+export type { DigestFailure, DigestReason } from './failures'
 
 /** The only Digest algorithm of the profile (RFC 4976 §9.1, R-9.1-4); also the RFC 2617 default when absent. */
 export const DIGEST_ALGORITHM = 'MD5'
@@ -36,87 +40,12 @@ export const DIGEST_MAX_NONCES = 10_000
 /** Largest nonce count that fits `nc-value = 8LHEX` (RFC 4976 §7). */
 export const DIGEST_NC_MAX = 0xffffffff
 
-/** Why a Digest exchange failed. A relay answers every one with 401 (RFC 4976 §6.3); see each member. */
-export type DigestReason =
-  /** A parameter the profile makes mandatory is absent (R-9.1-6, R-9.1-7, R-9.1-9). */
-  | 'MissingParameter'
-  /** A parameter has the wrong shape: `nc` not 8LHEX, `response` not 32LHEX, a nonce count out of range. */
-  | 'InvalidParameter'
-  /** qop is not `auth` (auth-int is excluded by R-9.1-3), or a challenge offers no `auth`. */
-  | 'UnsupportedQop'
-  /** algorithm is neither absent nor `MD5` (MD5-sess is excluded by R-9.1-4). */
-  | 'UnsupportedAlgorithm'
-  /** The credentials are for another protection space than the relay's realm. */
-  | 'RealmMismatch'
-  /** `uri=` is present and differs from the rightmost To-Path URI (R-9.1-8). */
-  | 'UriMismatch'
-  /** The relay never issued this nonce, or has evicted it. Answer 401 with a fresh challenge (no `stale`). */
-  | 'UnknownNonce'
-  /** The response is correct but the nonce has expired. Answer 401 with a fresh challenge and `stale=true`. */
-  | 'StaleNonce'
-  /** nc is not strictly greater than the last nc accepted for this nonce (RFC 2617 §3.2.2 replay protection). */
-  | 'ReplayedNonceCount'
-  /** The request-digest does not match (wrong password, unknown user, tampered parameters). */
-  | 'BadResponse'
-  /** Client side: the relay's `rspauth` does not prove knowledge of the password (RFC 2617 §3.2.3). */
-  | 'BadRspauth'
-  /** Client side: Authentication-Info echoes a cnonce, nc or qop other than the ones sent (R-9.1-9). */
-  | 'AuthenticationInfoMismatch'
-
-/** A failed Digest step, as a plain value (STYLE.md §4). `detail` never contains a hash or a secret. */
-export interface DigestFailure {
-  readonly _tag: 'DigestFailure'
-  readonly reason: DigestReason
-  readonly detail: string
-}
-
 /** Builds a {@link DigestFailure}. */
 export const digestFailure = (reason: DigestReason, detail: string): DigestFailure => ({
   _tag: 'DigestFailure',
   reason,
   detail
 })
-
-/** The parameters of a `WWW-Authenticate: Digest …` challenge (RFC 4976 §7 ABNF; RFC 2617 §3.2.1). */
-export interface DigestChallenge {
-  readonly realm: string
-  readonly nonce: string
-  /** The `qop-options` list, unquoted and split at commas (R-9.1-6: always present). */
-  readonly qop: readonly string[]
-  readonly opaque?: string
-  /** `stale=true`: the previous credentials were good but their nonce had expired (RFC 2617 §3.2.1). */
-  readonly stale?: boolean
-  readonly algorithm?: string
-  /** Never sent by a relay and ignored by clients (R-9.1-5). */
-  readonly domain?: string
-}
-
-/** The parameters of an `Authorization: Digest …` header (RFC 4976 §7 ABNF; RFC 2617 §3.2.2). */
-export interface DigestCredentials {
-  readonly username: string
-  readonly realm: string
-  readonly nonce: string
-  /** Not in the RFC 4976 ABNF (the URI is implied) but sent in RFC 7977's example; must equal the digest-uri. */
-  readonly uri?: string
-  /** The request-digest: 32 lowercase hex digits. */
-  readonly response: string
-  readonly cnonce: string
-  /** The nonce count as sent: 8 lowercase hex digits (see {@link formatNc}). */
-  readonly nc: string
-  readonly qop: string
-  readonly algorithm?: string
-  readonly opaque?: string
-}
-
-/** The parameters of an `Authentication-Info` header of a 200 to AUTH (RFC 4976 §7 ABNF; R-9.1-9). */
-export interface AuthenticationInfo {
-  /** A nonce the client should use for its next AUTH, with nc restarting at 1. */
-  readonly nextnonce?: string
-  readonly rspauth: string
-  readonly cnonce: string
-  readonly nc: string
-  readonly qop: string
-}
 
 /** What {@link verifyCredentials} returns on success: the Authentication-Info to send, and who authenticated. */
 export interface DigestSuccess extends AuthenticationInfo {

@@ -11,6 +11,9 @@ import { KNOWN_METHODS, type Continuation, type Header, type MsrpFrame, type Msr
 import { MAX_NON_SEND_BODY_BYTES } from './limits'
 import { ByteNeedle } from './search'
 import { newTransactionId } from './ids'
+import { HNAME, isUtf8Text } from './headers/grammar'
+import { IDENT } from './headers/message-id'
+import { formatByteRange } from './headers/byte-range'
 
 /** A body above this many bytes must be interruptible, i.e. carry `*` as range-end (C-5.1-1, C-7.1.1-16). */
 export const MAX_UNINTERRUPTIBLE_BYTES = 2048
@@ -18,11 +21,7 @@ export const MAX_UNINTERRUPTIBLE_BYTES = 2048
 export const TRANSACTION_ID_ATTEMPTS = 8
 
 const TEXT = new TextEncoder()
-const IDENT = /^[A-Za-z0-9][A-Za-z0-9.\-+%=]{3,31}$/
 const METHOD = /^[A-Z]+$/
-const HNAME = /^[A-Za-z][!#-'*+\-.0-9A-Z^-~]*$/
-/** utf8text of RFC 4975 §9: HTAB, printable ASCII and non-ASCII; no CR, LF or other controls. */
-const UTF8TEXT = /^[\t\x20-\x7e\u0080-\u{10ffff}]*$/u
 const EMPTY = new Uint8Array(0)
 
 export interface EncodeOptions {
@@ -58,8 +57,7 @@ export function chooseTransactionId(
 function checkHeaders(headers: readonly Header[]): EncodeFailure | undefined {
   for (const [name, value] of headers) {
     if (!HNAME.test(name)) return encodeFailure('HeaderInvalid', `header name "${name}" is not a token`)
-    if (!UTF8TEXT.test(value))
-      return encodeFailure('HeaderInvalid', `the value of ${name} contains CR, LF or a control`)
+    if (!isUtf8Text(value)) return encodeFailure('HeaderInvalid', `the value of ${name} contains CR, LF or a control`)
   }
   return undefined
 }
@@ -96,7 +94,7 @@ export function encodeFrame(frame: MsrpFrame, options: EncodeOptions = {}): E.Ei
     if (!Number.isInteger(frame.status) || frame.status < 100 || frame.status > 999) {
       return E.left(encodeFailure('StatusInvalid', `${frame.status} is not a three-digit status code`))
     }
-    if (frame.comment !== undefined && !UTF8TEXT.test(frame.comment)) {
+    if (frame.comment !== undefined && !isUtf8Text(frame.comment)) {
       return E.left(encodeFailure('StatusInvalid', 'the comment contains CR, LF or a control'))
     }
     if (frame.continuation !== '$') {
@@ -170,8 +168,8 @@ export function chunkByteRange(range: ChunkRange, length: number): E.Either<Enco
   if (total !== '*' && (!Number.isSafeInteger(total) || total < last)) {
     return E.left(encodeFailure('ByteRangeInvalid', `total ${total} is smaller than the range end ${last}`))
   }
-  const end = range.interruptible === true || length > MAX_UNINTERRUPTIBLE_BYTES ? '*' : String(last)
-  return E.right(`${start}-${end}/${total}`)
+  const end = range.interruptible === true || length > MAX_UNINTERRUPTIBLE_BYTES ? '*' : last
+  return E.right(formatByteRange({ start, end, total }))
 }
 
 /**

@@ -92,7 +92,71 @@ export interface EncodeFailure {
   readonly detail: string
 }
 
-export type WireFailure = FramingFailure | FrameFailure | HeaderFailure | EncodeFailure
+/** Why a string is not an MSRP URI (see `UriFailure`). */
+export type UriReason =
+  /** The string does not start with `msrp://` or `msrps://`. */
+  | 'SchemeInvalid'
+  /** The userinfo has a character that is neither unreserved, a sub-delim nor a valid `%XX`. */
+  | 'UserinfoInvalid'
+  /** The userinfo holds a password (`user:pass@`), which C-6-4 forbids. */
+  | 'PasswordInUserinfo'
+  /** The host is empty, has a forbidden character, or is a malformed IP literal. */
+  | 'HostInvalid'
+  /** The port is empty, not decimal, or outside 1–65535. */
+  | 'PortInvalid'
+  /** The session-id is empty or has a character outside `unreserved / "+" / "=" / "/"`. */
+  | 'SessionIdInvalid'
+  /** There is no `;transport` (C-6-1). */
+  | 'TransportMissing'
+  /** The transport is not `1*ALPHANUM`. */
+  | 'TransportInvalid'
+  /** A parameter after the transport is not `token ["=" token]`. */
+  | 'ParameterInvalid'
+  /** A numeric IP authority without a port (C-6-2); reported by `checkPort`, never by `parseUri`. */
+  | 'PortRequired'
+
+/** A string that is not an MSRP URI, or a URI that fails a check. Plain value, never thrown. */
+export interface UriFailure {
+  readonly _tag: 'UriFailure'
+  readonly reason: UriReason
+  readonly detail: string
+}
+
+/** Why a Digest exchange failed. A relay answers every one with 401 (RFC 4976 §6.3); see each member. */
+export type DigestReason =
+  /** A parameter the profile makes mandatory is absent (R-9.1-6, R-9.1-7, R-9.1-9). */
+  | 'MissingParameter'
+  /** A parameter has the wrong shape: `nc` not 8LHEX, `response` not 32LHEX, a nonce count out of range. */
+  | 'InvalidParameter'
+  /** qop is not `auth` (auth-int is excluded by R-9.1-3), or a challenge offers no `auth`. */
+  | 'UnsupportedQop'
+  /** algorithm is neither absent nor `MD5` (MD5-sess is excluded by R-9.1-4). */
+  | 'UnsupportedAlgorithm'
+  /** The credentials are for another protection space than the relay's realm. */
+  | 'RealmMismatch'
+  /** `uri=` is present and differs from the rightmost To-Path URI (R-9.1-8). */
+  | 'UriMismatch'
+  /** The relay never issued this nonce, or has evicted it. Answer 401 with a fresh challenge (no `stale`). */
+  | 'UnknownNonce'
+  /** The response is correct but the nonce has expired. Answer 401 with a fresh challenge and `stale=true`. */
+  | 'StaleNonce'
+  /** nc is not strictly greater than the last nc accepted for this nonce (RFC 2617 §3.2.2 replay protection). */
+  | 'ReplayedNonceCount'
+  /** The request-digest does not match (wrong password, unknown user, tampered parameters). */
+  | 'BadResponse'
+  /** Client side: the relay's `rspauth` does not prove knowledge of the password (RFC 2617 §3.2.3). */
+  | 'BadRspauth'
+  /** Client side: Authentication-Info echoes a cnonce, nc or qop other than the ones sent (R-9.1-9). */
+  | 'AuthenticationInfoMismatch'
+
+/** A failed Digest step, as a plain value (STYLE.md §4). `detail` never contains a hash or a secret. */
+export interface DigestFailure {
+  readonly _tag: 'DigestFailure'
+  readonly reason: DigestReason
+  readonly detail: string
+}
+
+export type WireFailure = FramingFailure | FrameFailure | HeaderFailure | EncodeFailure | UriFailure | DigestFailure
 
 /** The MSRP status code that answers a request that failed this way (400 unless the failure says otherwise). */
 export function statusFor(failure: WireFailure): number {
@@ -102,7 +166,11 @@ export function statusFor(failure: WireFailure): number {
       return failure.status
     case 'HeaderFailure':
     case 'EncodeFailure':
+    case 'UriFailure':
       return 400
+    case 'DigestFailure':
+      // RFC 4976 §6.3: missing, invalid or stale credentials are all answered 401 with a fresh challenge.
+      return 401
   }
 }
 

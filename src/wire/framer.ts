@@ -23,6 +23,7 @@ import type { FrameFailure, FramingFailure, FramingReason } from './failures'
 import { DEFAULT_FRAMER_LIMITS, type FramerLimits } from './limits'
 import { ByteNeedle } from './search'
 import { concatBytes } from './bytes'
+import { HNAME } from './headers/grammar'
 
 /** A frame that arrived whole: its body (if any) is at most `pieceBytes`, or it is not a SEND. */
 export interface FrameEvent {
@@ -87,7 +88,8 @@ const PHASE_FAILED = 3
 
 const TEXT = new TextDecoder('utf-8')
 const START_REST = /^(?:([A-Z]+)|([0-9]{3})(?: (.*))?)$/
-const HNAME = /^[A-Za-z][!#-'*+\-.0-9A-Z^-~]*$/
+/** Characters utf8text (RFC 4975 §9) excludes: controls other than HTAB, and DEL. */
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/
 
 const NO_FAILURES = Object.freeze([]) as unknown as FrameFailure[]
 
@@ -470,7 +472,13 @@ export class Framer {
         )
         continue
       }
-      headers.push([name, line.charCodeAt(colon + 1) === SP ? line.slice(colon + 2) : line.slice(colon + 1)])
+      const value = line.charCodeAt(colon + 1) === SP ? line.slice(colon + 2) : line.slice(colon + 1)
+      if (CONTROL.test(value)) {
+        if (failures === NO_FAILURES) failures = []
+        failures.push(this.frameFailure('HeaderMalformed', `the value of ${name} holds a control character (utf8text)`))
+        continue
+      }
+      headers.push([name, value])
     }
     const method = rest[1]
     this.resetHead()

@@ -3,7 +3,7 @@
  * choice). Pure, no Buffer: runs in browsers.
  */
 
-/** Below this many bytes, hopping between occurrences of the first byte beats building a skip table. */
+/** Candidate positions tried by first-byte hopping before the Horspool skip table is built. */
 const HORSPOOL_MIN_BYTES = 1024
 
 /**
@@ -29,23 +29,26 @@ export class ByteNeedle {
     return this.bytes.length
   }
 
-  /** Index of the first whole occurrence in `hay[from, end)`, or -1. An occurrence cut by `end` is not found. */
+  /**
+   * Index of the first whole occurrence in `hay[from, end)`, or -1. An occurrence cut by `end` is not found.
+   * The first `HORSPOOL_MIN_BYTES` candidate positions are tried by hopping between occurrences of the
+   * first byte (cheap when the needle is near, as for small frames); the rest with Horspool.
+   */
   indexIn(hay: Uint8Array, from = 0, end = hay.length): number {
     const needle = this.bytes
     const m = needle.length
-    if (end - from < HORSPOOL_MIN_BYTES) {
-      const first = needle[0] as number
-      let p = from
-      while (p + m <= end) {
-        p = hay.indexOf(first, p)
-        if (p === -1 || p + m > end) return -1
-        let k = 1
-        while (k < m && hay[p + k] === needle[k]) k++
-        if (k === m) return p
-        p++
-      }
-      return -1
+    const first = needle[0] as number
+    const hopEnd = Math.min(end, from + HORSPOOL_MIN_BYTES + m - 1)
+    let p = from
+    while (p + m <= hopEnd) {
+      p = hay.indexOf(first, p)
+      if (p === -1 || p + m > hopEnd) break
+      let k = 1
+      while (k < m && hay[p + k] === needle[k]) k++
+      if (k === m) return p
+      p++
     }
+    if (hopEnd === end) return -1
     let skip = this.skip
     if (skip === undefined) {
       skip = new Int32Array(256).fill(m)
@@ -54,7 +57,7 @@ export class ByteNeedle {
     }
     const last = needle[m - 1] as number
     const stop = end - m
-    let p = from
+    p = from + HORSPOOL_MIN_BYTES
     while (p <= stop) {
       const c = hay[p + m - 1] as number
       if (c === last) {

@@ -1,0 +1,5 @@
+/**
+ * rx-msrp: MSRP (RFC 4975), relays (RFC 4976) and MSRP over WebSocket (RFC 7977), reactive.
+ * The public face: re-exports what integrators use, layer by layer.
+ */
+export * from './wire'
