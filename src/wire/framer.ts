@@ -87,11 +87,48 @@ const PHASE_BODY = 2
 const PHASE_FAILED = 3
 
 const TEXT = new TextDecoder('utf-8')
-const START_REST = /^(?:([A-Z]+)|([0-9]{3})(?: (.*))?)$/
+/**
+ * Every header line after the start line: CRLF, `hname ":"`, then utf8text (RFC 4975 §9: HTAB, printable ASCII,
+ * non-ASCII; TextDecoder has already turned invalid UTF-8 into U+FFFD). Sticky: checked from the start line's end.
+ */
+const HEADER_LINES =
+  /(?:\r\n[A-Za-z][\x21\x23-\x27\x2A\x2B\x2D\x2E\x30-\x39\x41-\x5A\x5E-\x7E]*:[\t\x20-\x7E\u0080-\uFFFF]*)*$/y
 /** Characters utf8text (RFC 4975 §9) excludes: controls other than HTAB, and DEL. */
 const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/
 
 const NO_FAILURES = Object.freeze([]) as unknown as FrameFailure[]
+
+/** What follows the transaction id on a start line: a method, or a status code and its comment. */
+interface StartRest {
+  /** `undefined` for a response. */
+  readonly method: string | undefined
+  readonly status: number
+  readonly comment: string | undefined
+}
+
+/**
+ * Reads `method` (1*UPALPHA) or `status-code [SP comment]` (3DIGIT) from `s[from, to)`, RFC 4975 §9.
+ * Hand-written rather than a regex: it runs once per frame and a match array costs more than this.
+ */
+function parseStartRest(s: string, from: number, to: number): StartRest | undefined {
+  if (from >= to) return undefined
+  const c0 = s.charCodeAt(from)
+  if (c0 >= 0x30 && c0 <= 0x39) {
+    if (to - from < 3 || (to - from > 3 && s.charCodeAt(from + 3) !== SP)) return undefined
+    let status = 0
+    for (let k = from; k < from + 3; k++) {
+      const c = s.charCodeAt(k)
+      if (c < 0x30 || c > 0x39) return undefined
+      status = status * 10 + (c - 0x30)
+    }
+    return { method: undefined, status, comment: to - from > 3 ? s.slice(from + 4, to) : undefined }
+  }
+  for (let k = from; k < to; k++) {
+    const c = s.charCodeAt(k)
+    if (c < 0x41 || c > 0x5a) return undefined
+  }
+  return { method: s.slice(from, to), status: 0, comment: undefined }
+}
 
 const isFlag = (c: number | undefined): boolean => c === DOLLAR || c === PLUS || c === HASH
 
@@ -142,12 +179,12 @@ export class Framer {
   private current: {
     /** `undefined` for a response. */
     readonly method: string | undefined
-    readonly rest: RegExpExecArray
+    readonly rest: StartRest
     readonly headers: Header[]
     readonly failures: FrameFailure[]
   } | null = null
   /** `CRLF-------<tid>`: the end-line of the current body without its flag and CRLF. */
-  private needle: ByteNeedle = ByteNeedle.ascii('\r\n-------')
+  private readonly needle = new ByteNeedle(new Uint8Array(9 + MAX_TID))
   private parts: Uint8Array[] = []
   private partsBytes = 0
   private bodyBytes = 0
@@ -445,42 +482,47 @@ export class Framer {
     const bodyFollows = r - this.lineStart === 2
     const terminatorStart = this.lineStart
     const text = TEXT.decode(b.subarray(base + this.tidStart, base + terminatorStart - 2))
-    const lines = text.split('\r\n')
-    const first = lines[0] as string
-    const tid = first.slice(0, this.tidLen)
+    const end = text.length
+    let eol = text.indexOf('\r\n')
+    if (eol === -1) eol = end
+    const tid = text.slice(0, this.tidLen)
     this.tid = tid
-    const rest = START_REST.exec(first.slice(this.tidLen + 1))
-    if (rest === null) {
-      this.failHead(
-        'StartLineInvalid',
-        `"${(lines[0] as string).slice(0, 64)}" is neither a method (1*UPALPHA) nor a status code`,
-        0,
-        out
-      )
+    const rest = parseStartRest(text, this.tidLen + 1, eol)
+    if (rest === undefined) {
+      const line = text.slice(0, Math.min(eol, 64))
+      this.failHead('StartLineInvalid', `"${line}" is neither a method (1*UPALPHA) nor a status code`, 0, out)
       return
     }
+    // One regex pass tells whether every header line is `hname ":" utf8text`; then the lines are cut with
+    // indexOf alone. Only a head with a bad line takes the slow path that finds and reports it.
+    HEADER_LINES.lastIndex = eol
+    const clean = HEADER_LINES.test(text)
     let failures: FrameFailure[] = NO_FAILURES
     const headers: Header[] = []
-    for (let k = 1; k < lines.length; k++) {
-      const line = lines[k] as string
-      const colon = line.indexOf(':')
-      const name = colon > 0 ? line.slice(0, colon) : ''
-      if (colon <= 0 || !HNAME.test(name)) {
-        if (failures === NO_FAILURES) failures = []
-        failures.push(
-          this.frameFailure('HeaderMalformed', `header line ${k} is not "Name: value": "${line.slice(0, 64)}"`)
-        )
+    for (let pos = eol + 2, k = 1; pos <= end; pos = eol + 2, k++) {
+      eol = text.indexOf('\r\n', pos)
+      if (eol === -1) eol = end
+      const colon = text.indexOf(':', pos)
+      if (clean) {
+        const value = text.charCodeAt(colon + 1) === SP ? text.slice(colon + 2, eol) : text.slice(colon + 1, eol)
+        headers.push([text.slice(pos, colon), value])
         continue
       }
-      const value = line.charCodeAt(colon + 1) === SP ? line.slice(colon + 2) : line.slice(colon + 1)
-      if (CONTROL.test(value)) {
+      const name = colon > pos && colon < eol ? text.slice(pos, colon) : ''
+      const value = name === '' ? '' : text.slice(text.charCodeAt(colon + 1) === SP ? colon + 2 : colon + 1, eol)
+      const problem =
+        name === '' || !HNAME.test(name)
+          ? `header line ${k} is not "Name: value": "${text.slice(pos, Math.min(eol, pos + 64))}"`
+          : CONTROL.test(value)
+            ? `the value of ${name} holds a control character (utf8text)`
+            : undefined
+      if (problem === undefined) headers.push([name, value])
+      else {
         if (failures === NO_FAILURES) failures = []
-        failures.push(this.frameFailure('HeaderMalformed', `the value of ${name} holds a control character (utf8text)`))
-        continue
+        failures.push(this.frameFailure('HeaderMalformed', problem))
       }
-      headers.push([name, value])
     }
-    const method = rest[1]
+    const method = rest.method
     this.resetHead()
     if (!bodyFollows) {
       const flag = FLAG_OF[b[base + r - 3] as number] as Continuation
@@ -501,7 +543,7 @@ export class Framer {
       return
     }
     this.current = { method, rest, headers, failures }
-    this.needle = ByteNeedle.ascii('\r\n-------' + tid)
+    this.needle.setAscii('\r\n-------' + tid)
     this.parts = []
     this.partsBytes = 0
     this.bodyBytes = 0
@@ -512,7 +554,7 @@ export class Framer {
 
   private response(
     transactionId: string,
-    rest: RegExpExecArray,
+    rest: StartRest,
     headers: Header[],
     body: Uint8Array | undefined,
     continuation: Continuation,
@@ -528,8 +570,8 @@ export class Framer {
     const frame: MsrpResponse = {
       type: 'response',
       transactionId,
-      status: Number(rest[2]),
-      comment: rest[3],
+      status: rest.status,
+      comment: rest.comment,
       headers,
       continuation
     }

@@ -13,9 +13,12 @@ const HORSPOOL_MIN_BYTES = 1024
  */
 export class ByteNeedle {
   private skip: Int32Array | undefined
+  /** The needle is `bytes[0, length)`; `bytes` may be longer (see `setAscii`). */
+  private m: number
 
   constructor(readonly bytes: Uint8Array) {
     if (bytes.length === 0) throw new RangeError('ByteNeedle: empty needle')
+    this.m = bytes.length
   }
 
   /** Needle of the ASCII string `s`. */
@@ -26,7 +29,19 @@ export class ByteNeedle {
   }
 
   get length(): number {
-    return this.bytes.length
+    return this.m
+  }
+
+  /**
+   * Makes this needle the ASCII string `s` in place (no allocation: the framer sets a new end-line needle for
+   * every frame). `s` must fit the buffer the needle was built with.
+   */
+  setAscii(s: string): void {
+    const n = s.length
+    if (n === 0 || n > this.bytes.length) throw new RangeError(`ByteNeedle: ${n} bytes do not fit ${this.bytes.length}`)
+    for (let k = 0; k < n; k++) this.bytes[k] = s.charCodeAt(k) & 0xff
+    this.m = n
+    this.skip = undefined
   }
 
   /**
@@ -36,7 +51,7 @@ export class ByteNeedle {
    */
   indexIn(hay: Uint8Array, from = 0, end = hay.length): number {
     const needle = this.bytes
-    const m = needle.length
+    const m = this.m
     const first = needle[0] as number
     const hopEnd = Math.min(end, from + HORSPOOL_MIN_BYTES + m - 1)
     let p = from

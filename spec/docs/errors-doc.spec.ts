@@ -1,0 +1,176 @@
+/**
+ * Keeps docs/errors.md current (STYLE.md §2, §7): every failure reason of the wire layer, and every input-line reason of
+ * `rx-msrp encode`, is a row of its failure type's table, and no row names a reason that no longer exists.
+ *
+ * The reasons are read from the declared types with the TypeScript checker, not by pattern-matching source text: the
+ * members of the `WireFailure` union (src/wire/failures.ts) and `LineFailure` (src/cli/ndjson.ts) each have a literal
+ * `_tag` and a `reason` that is a union of string literals, however those are written or commented.
+ */
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import * as ts from 'typescript'
+import { isFatal, type WireFailure } from '../../src/wire/failures'
+
+const ROOT = path.join(__dirname, '..', '..')
+const ERRORS_MD = path.join(ROOT, 'docs', 'errors.md')
+
+/** Where each documented failure union is declared. */
+const SOURCES = [
+  { file: path.join(ROOT, 'src', 'wire', 'failures.ts'), union: 'WireFailure' },
+  { file: path.join(ROOT, 'src', 'cli', 'ndjson.ts'), union: 'LineFailure' }
+] as const
+
+/** Failure types that must be found, so that a broken extraction cannot pass vacuously. */
+const KNOWN_TAGS = ['FramingFailure', 'FrameFailure', 'HeaderFailure', 'EncodeFailure', 'UriFailure', 'DigestFailure']
+
+/** A failure type: the union it is a member of, and its reasons (in the checker's order, not the source's). */
+interface FailureType {
+  readonly union: string
+  readonly reasons: readonly string[]
+}
+
+/** `_tag` → its failure type, for every member of the unions in `SOURCES`; `texts` may replace a file's content. */
+function readReasons(texts: Readonly<Record<string, string>> = {}): Map<string, FailureType> {
+  const options: ts.CompilerOptions = { noEmit: true, strict: true, noLib: true, noResolve: true, types: [] }
+  const host = ts.createCompilerHost(options)
+  const readFile = (f: string): string | undefined => texts[path.resolve(f)] ?? ts.sys.readFile(f)
+  host.readFile = readFile
+  host.getSourceFile = (f, version) => {
+    const text = readFile(f)
+    return text === undefined ? undefined : ts.createSourceFile(f, text, version, true)
+  }
+  const program = ts.createProgram(
+    SOURCES.map((s) => s.file),
+    options,
+    host
+  )
+  const checker = program.getTypeChecker()
+  const literals = (type: ts.Type): string[] =>
+    (type.isUnion() ? type.types : [type]).flatMap((t) => (t.isStringLiteral() ? [t.value] : []))
+  const out = new Map<string, FailureType>()
+  for (const { file, union } of SOURCES) {
+    const source = program.getSourceFile(file)
+    const module = source === undefined ? undefined : checker.getSymbolAtLocation(source)
+    const symbol = module === undefined ? undefined : checker.getExportsOfModule(module).find((s) => s.name === union)
+    if (symbol === undefined) throw new Error(`${union} is not exported by ${file}`)
+    const type = checker.getDeclaredTypeOfSymbol(symbol)
+    for (const member of type.isUnion() ? type.types : [type]) {
+      const tag = member.getProperty('_tag')
+      const reason = member.getProperty('reason')
+      if (tag === undefined || reason === undefined) throw new Error(`a member of ${union} lacks _tag or reason`)
+      const [name] = literals(checker.getTypeOfSymbol(tag))
+      if (name === undefined) throw new Error(`a member of ${union} has no literal _tag`)
+      out.set(name, { union, reasons: literals(checker.getTypeOfSymbol(reason)) })
+    }
+  }
+  return out
+}
+
+interface Row {
+  readonly reason: string
+  readonly cells: readonly string[]
+}
+
+/** The cells of a Markdown table row, `\|` kept inside a cell. */
+const cellsOf = (line: string): string[] =>
+  line
+    .trim()
+    .replace(/^\|/, '')
+    .replace(/\|$/, '')
+    .split(/(?<!\\)\|/)
+    .map((c) => c.trim())
+
+/**
+ * The reason rows of errors.md by section: a `## ` heading naming a failure type in backticks (e.g. `FrameFailure`)
+ * opens its section; `''` collects rows outside any such section. A reason row is one whose first cell is a single
+ * backticked identifier, e.g. `| \`StartLineInvalid\` | … |`.
+ */
+function readDoc(markdown: string): Map<string, Row[]> {
+  const sections = new Map<string, Row[]>([['', []]])
+  let current = ''
+  for (const line of markdown.split(/\r?\n/)) {
+    if (line.startsWith('## ')) {
+      current = /`(\w+Failure)`/.exec(line)?.[1] ?? ''
+      if (!sections.has(current)) sections.set(current, [])
+      continue
+    }
+    const cells = cellsOf(line)
+    const reason = line.trimStart().startsWith('|') ? /^`(\w+)`$/.exec(cells[0] ?? '')?.[1] : undefined
+    if (reason !== undefined) sections.get(current)?.push({ reason, cells })
+  }
+  return sections
+}
+
+/** Everything that makes errors.md disagree with the code; empty when it is current. */
+function problems(types: ReadonlyMap<string, FailureType>, doc: ReadonlyMap<string, readonly Row[]>): string[] {
+  const out: string[] = []
+  const everyReason = new Set([...types.values()].flatMap((t) => t.reasons))
+  for (const [tag, { union, reasons: expected }] of types) {
+    const rows = doc.get(tag)
+    if (rows === undefined) {
+      out.push(`${tag}: no "## \`${tag}\` …" section`)
+      continue
+    }
+    const documented = rows.map((r) => r.reason)
+    for (const r of expected) if (!documented.includes(r)) out.push(`${tag}: \`${r}\` is not documented`)
+    for (const r of documented)
+      if (!expected.includes(r)) out.push(`${tag}: \`${r}\` is documented but is not a reason`)
+    for (const r of new Set(documented))
+      if (documented.filter((d) => d === r).length > 1) out.push(`${tag}: \`${r}\` is documented twice`)
+    if (union === 'WireFailure') {
+      const fatal = isFatal({ _tag: tag } as WireFailure) ? 'yes' : 'no'
+      for (const row of rows)
+        if (row.cells[3] !== fatal) out.push(`${tag}: \`${row.reason}\` must say "${fatal}" in the fatal column`)
+    }
+  }
+  for (const [section, rows] of doc) {
+    if (types.has(section)) continue
+    for (const row of rows)
+      if (!everyReason.has(row.reason) && !types.has(row.reason))
+        out.push(`${section || 'intro'}: \`${row.reason}\` is not a failure reason`)
+  }
+  return out
+}
+
+describe('docs/errors.md', () => {
+  const types = readReasons()
+  const markdown = fs.readFileSync(ERRORS_MD, 'utf8')
+
+  it('reads the reasons of every wire failure type and of the CLI line failures from the types', () => {
+    expect([...types.keys()]).toEqual(expect.arrayContaining([...KNOWN_TAGS, 'LineFailure']))
+    for (const { reasons } of types.values()) expect(reasons.length).toBeGreaterThan(0)
+    expect(types.get('FramingFailure')?.reasons).toContain('ChunkTooLarge')
+    expect([...(types.get('LineFailure')?.reasons ?? [])].sort()).toEqual([
+      'Base64Invalid',
+      'FieldInvalid',
+      'JsonInvalid',
+      'Utf8Invalid'
+    ])
+  })
+
+  it('documents every reason in the table of its failure type, with the right fatal column, and no other', () => {
+    expect(problems(types, readDoc(markdown))).toEqual([])
+  })
+
+  it('fails when a reason is added to failures.ts without a row in errors.md', () => {
+    const file = SOURCES[0].file
+    const text = fs
+      .readFileSync(file, 'utf8')
+      .replace(
+        'export type FramingReason =',
+        "export type FramingReason = 'BrandNewReason' | OldFramingReason\ntype OldFramingReason ="
+      )
+    const edited = readReasons({ [file]: text })
+    expect(edited.get('FramingFailure')?.reasons).toContain('BrandNewReason')
+    expect(problems(edited, readDoc(markdown))).toEqual(['FramingFailure: `BrandNewReason` is not documented'])
+  })
+
+  it('fails when errors.md keeps a row for a reason that no longer exists', () => {
+    const [first = ''] = types.get('DigestFailure')?.reasons ?? []
+    const stale = markdown.replace(`| \`${first}\` |`, '| `GoneReason` |')
+    expect(problems(types, readDoc(stale))).toEqual([
+      `DigestFailure: \`${first}\` is not documented`,
+      'DigestFailure: `GoneReason` is documented but is not a reason'
+    ])
+  })
+})
