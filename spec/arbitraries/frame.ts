@@ -60,7 +60,7 @@ export const arbRequest: fc.Arbitrary<MsrpRequest> = fc
 export const arbResponse: fc.Arbitrary<MsrpResponse> = fc.record({
   type: fc.constant('response' as const),
   transactionId: arbIdent,
-  status: fc.integer({ min: 100, max: 999 }),
+  status: fc.integer({ min: 0, max: 999 }),
   comment: fc.option(arbHeaderValue, { nil: undefined }),
   headers: arbHeaders,
   continuation: fc.constant('$' as const)

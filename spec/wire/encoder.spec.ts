@@ -62,6 +62,18 @@ describe('encodeFrame', () => {
     )
   })
 
+  it('writes any three-digit status, zero-padded (status-code = 3DIGIT)', () => {
+    const r = encodeFrame({
+      type: 'response',
+      transactionId: 'abcd',
+      status: 99,
+      comment: undefined,
+      headers: [],
+      continuation: '$'
+    })
+    expect(E.isRight(r) && str(r.right)).toBe('MSRP abcd 099\r\n-------abcd$\r\n')
+  })
+
   it('writes a response, with and without a comment', () => {
     const base = {
       type: 'response',
@@ -115,7 +127,8 @@ describe('encodeFrame', () => {
   })
 
   it.each([
-    ['StatusInvalid', { status: 20 }],
+    ['StatusInvalid', { status: -1 }],
+    ['StatusInvalid', { status: 2.5 }],
     ['StatusInvalid', { status: 1000 }],
     ['StatusInvalid', { comment: 'a\nb' }],
     ['ContinuationInvalid', { continuation: '+' }],

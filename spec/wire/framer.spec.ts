@@ -198,10 +198,12 @@ describe('Framer streaming of large bodies', () => {
     expect(maxBuffered).toBeLessThan(pieceBytes + 64)
   })
 
-  it('yields a body of at most pieceBytes as one frame event', () => {
-    const bytes = sendBytes('t1234567', new Uint8Array(pieceBytes - 1))
-    const events = new Framer({ pieceBytes }).push(bytes)
-    expect(events.map((e) => e.type)).toEqual(['frame'])
+  it('yields a body of at most pieceBytes as one frame event, and one byte more as pieces', () => {
+    expect(
+      new Framer({ pieceBytes }).push(sendBytes('t1234567', new Uint8Array(pieceBytes))).map((e) => e.type)
+    ).toEqual(['frame'])
+    const more = new Framer({ pieceBytes }).push(sendBytes('t1234567', new Uint8Array(pieceBytes + 1)))
+    expect(more.map((e) => e.type)).toEqual(['head', 'body', 'end'])
   })
 
   it('never buffers more than its limits, whatever bytes arrive', () => {
@@ -435,5 +437,56 @@ describe('Framer header values (utf8text, RFC 4975 §9)', () => {
     const { frames, frameFailures } = decodeSlices([wire('MSRP abcd SEND\nX-A: a\tb é ☃\n-------abcd$\n')])
     expect(frames[0]?.headers).toEqual([['X-A', 'a\tb é ☃']])
     expect(frameFailures[0]).toEqual([])
+  })
+})
+
+describe('Framer.pushMessage: one frame per WebSocket message (RFC 7977 §5.1, W-5.1-3)', () => {
+  const one = wire('MSRP abcd SEND\nTo-Path: x\n-------abcd$\n')
+  const two = wire('MSRP efgh SEND\nTo-Path: y\n-------efgh$\n')
+
+  it('delivers a message holding exactly one frame, message after message', () => {
+    const framer = new Framer()
+    expect(framer.pushMessage(one)).toEqual([expect.objectContaining({ type: 'frame' })])
+    expect(framer.pushMessage(two)).toEqual([expect.objectContaining({ type: 'frame' })])
+  })
+
+  it.each([
+    ['two frames in one message', concatBytes([one, two])],
+    ['part of a frame', one.subarray(0, 20)],
+    ['a frame and more bytes', concatBytes([one, wire('MSRP')])]
+  ])('NotOneFrame: %s is fatal and delivers nothing', (_, message) => {
+    const framer = new Framer()
+    framer.pushMessage(one)
+    expect(framer.pushMessage(message)).toEqual([
+      { type: 'failure', failure: expect.objectContaining({ reason: 'NotOneFrame', offset: one.length }) }
+    ])
+    expect(framer.failed).toBe(true)
+  })
+
+  it('counts a streamed SEND (head, body pieces, end) as one frame', () => {
+    const events = new Framer({ pieceBytes: 100 }).pushMessage(sendBytes('t1234567', new Uint8Array(1000)))
+    expect(events[0]?.type).toBe('head')
+    expect(events[events.length - 1]?.type).toBe('end')
+  })
+})
+
+describe('Framer fatal failures name the broken request so that it can be answered', () => {
+  it('gives the method of a request broken in its header section', () => {
+    const events = new Framer({ maxHeaderCount: 1 }).push(wire('MSRP abcd REPORT\nA: 1\nB: 2\n'))
+    expect(events[0]).toMatchObject({ failure: { reason: 'TooManyHeaders', transactionId: 'abcd', method: 'REPORT' } })
+  })
+
+  it('marks a broken response, which is never answered', () => {
+    const events = new Framer({ maxHeaderCount: 1 }).push(wire('MSRP abcd 200 OK\nA: 1\nB: 2\n'))
+    expect(events[0]).toMatchObject({ failure: { reason: 'TooManyHeaders', transactionId: 'abcd', response: true } })
+    expect(events[0]).not.toHaveProperty('failure.method')
+  })
+
+  it('names the frame cut short in its header section (Truncated)', () => {
+    const framer = new Framer()
+    framer.push(wire('MSRP abcd AUTH\nTo-Path: x\n'))
+    expect(framer.finish()[0]).toMatchObject({
+      failure: { reason: 'Truncated', transactionId: 'abcd', method: 'AUTH' }
+    })
   })
 })

@@ -91,7 +91,7 @@ export function encodeFrame(frame: MsrpFrame, options: EncodeOptions = {}): E.Ei
   if (bad !== undefined) return E.left(bad)
   const endLine = '-------' + tid + frame.continuation + '\r\n'
   if (frame.type === 'response') {
-    if (!Number.isInteger(frame.status) || frame.status < 100 || frame.status > 999) {
+    if (!Number.isInteger(frame.status) || frame.status < 0 || frame.status > 999) {
       return E.left(encodeFailure('StatusInvalid', `${frame.status} is not a three-digit status code`))
     }
     if (frame.comment !== undefined && !isUtf8Text(frame.comment)) {
@@ -103,7 +103,8 @@ export function encodeFrame(frame: MsrpFrame, options: EncodeOptions = {}): E.Ei
     if ((frame as { body?: unknown }).body !== undefined) {
       return E.left(encodeFailure('BodyNotAllowed', 'a response has no body'))
     }
-    const start = `MSRP ${tid} ${frame.status}` + (frame.comment !== undefined ? ' ' + frame.comment : '')
+    const start =
+      `MSRP ${tid} ${String(frame.status).padStart(3, '0')}` + (frame.comment !== undefined ? ' ' + frame.comment : '')
     return E.right([TEXT.encode(headText(start, frame.headers) + endLine)])
   }
   return encodeRequest(frame, endLine, options)

@@ -37,13 +37,15 @@ export interface FramingFailure {
   readonly transactionId?: string
   /** The method of the broken frame when known (requests only). */
   readonly method?: string
+  /** Set when the broken frame is a response (never answered). */
+  readonly response?: boolean
   /** The MSRP status to answer the broken request with (if it is a request that gets answers). */
   readonly status: number
 }
 
 /** Problems confined to one frame: the frame was delimited correctly, so the connection survives. */
 export type FrameReason =
-  /** A header line has no `:` or its name is not a token (`hname`). */
+  /** A header line has no `:`, its name is not `hname`, or its value holds a control character (not utf8text). */
   | 'HeaderMalformed'
   /** A response ends with `+` or `#` (responses are never chunked). */
   | 'ResponseNotFinal'
@@ -75,11 +77,14 @@ export type EncodeReason =
   | 'TransactionIdInBody'
   /** The method is not 1*UPALPHA. */
   | 'MethodInvalid'
-  /** The status is not a three-digit code. */
+  /** The status is not a three-digit code (000–999), or the comment is not utf8text. */
   | 'StatusInvalid'
-  /** A header name is not a token, or a name or value contains CR, LF or other control characters. */
+  /**
+   * A header name is not `hname`, a value or comment is not utf8text (controls, lone surrogates), a body comes
+   * without Content-Type as the last header (C-7.1-2), or a bodiless request carries Content-Type (C-7.1-5).
+   */
   | 'HeaderInvalid'
-  /** A response with a body, or a non-SEND body larger than 10240 octets (C-7.1-4). */
+  /** A response with a body, or a non-SEND body larger than `maxNonSendBodyBytes` (default 10240, C-7.1-4). */
   | 'BodyNotAllowed'
   /** The continuation flag is not `$`, `+` or `#`, or is not `$` on a response. */
   | 'ContinuationInvalid'

@@ -173,6 +173,8 @@ export class Framer {
   /** Relative offset and length of the transaction id in the start line. */
   private tidStart = 0
   private tidLen = 0
+  /** Method of a frame broken in its header section: a string, `null` for a response, `undefined` if unknown. */
+  private brokenMethod: string | null | undefined = undefined
   private tid = ''
 
   // Body.
@@ -201,7 +203,7 @@ export class Framer {
     return this.phase === PHASE_START && this.headLen === 0
   }
 
-  /** True once a fatal failure was reported; later input is ignored. */
+  /** True once a fatal failure was reported or `finish()` was called; later input is ignored. */
   get failed(): boolean {
     return this.phase === PHASE_FAILED
   }
@@ -233,6 +235,30 @@ export class Framer {
   }
 
   /**
+   * Feeds one message of a message-oriented transport (a WebSocket message), which must hold exactly one whole
+   * frame (RFC 7977 §5.1, W-5.1-3). Anything else — two frames, part of one, a frame and more bytes — is the fatal
+   * failure `NotOneFrame`, and none of the message's frames is delivered.
+   */
+  pushMessage(message: Uint8Array): FramerEvent[] {
+    if (this.phase === PHASE_FAILED) return []
+    const start = this.consumed
+    const events = this.push(message)
+    if (this.phase === PHASE_FAILED) return events
+    let frames = 0
+    for (const e of events) if (e.type === 'frame' || e.type === 'end') frames++
+    if (frames === 1 && this.idle) return events
+    const out: FramerEvent[] = []
+    const what = frames === 0 ? 'no whole frame' : frames > 1 ? `${frames} frames` : 'a frame and more bytes'
+    this.fail(
+      'NotOneFrame',
+      `a message of ${message.length} bytes holds ${what}, not exactly one frame (W-5.1-3)`,
+      start,
+      out
+    )
+    return out
+  }
+
+  /**
    * Declares the end of the stream. Returns a `Truncated` failure if a frame was cut short, else nothing.
    * The framer is unusable afterwards.
    */
@@ -243,6 +269,7 @@ export class Framer {
       return []
     }
     const out: FramerEvent[] = []
+    if (this.phase === PHASE_HEADERS && this.headBuf !== undefined) this.nameBrokenFrame(this.headBuf, 0, this.headLen)
     this.fail(
       'Truncated',
       `the stream ended inside a frame that started at offset ${this.headOffset}`,
@@ -682,7 +709,7 @@ export class Framer {
     }
     this.parts.push(data)
     this.partsBytes += data.length
-    if (send && this.partsBytes >= limits.pieceBytes) this.flushPieces(cur, out)
+    if (send && this.partsBytes > limits.pieceBytes) this.flushPieces(cur, out)
     return true
   }
 
@@ -750,17 +777,34 @@ export class Framer {
     b?: Uint8Array,
     base = 0
   ): number {
-    if (b !== undefined && this.phase === PHASE_HEADERS && this.tid === '') {
-      const from = base + this.tidStart
-      this.tid = String.fromCharCode(...b.subarray(from, from + this.tidLen))
-    }
+    if (b !== undefined && this.phase === PHASE_HEADERS)
+      this.nameBrokenFrame(b, base, b === this.headBuf ? this.headLen : b.length)
     this.fail(reason, detail, this.headOffset + relative, out)
     return -1
   }
 
+  /**
+   * Before a fatal failure inside a header section whose start line was read: notes the transaction id and the
+   * method (rare path), so that the session can answer the broken request, or know not to (a REPORT, a response).
+   */
+  private nameBrokenFrame(b: Uint8Array, base: number, limit: number): void {
+    if (this.tid !== '') return
+    const from = base + this.tidStart
+    this.tid = String.fromCharCode(...b.subarray(from, from + this.tidLen))
+    let end = from + this.tidLen + 1
+    while (end < limit && b[end] !== CR) end++
+    const rest = parseStartRest(
+      String.fromCharCode(...b.subarray(from + this.tidLen + 1, end)),
+      0,
+      end - from - this.tidLen - 1
+    )
+    this.brokenMethod = rest === undefined ? undefined : (rest.method ?? null)
+  }
+
   private fail(reason: FramingReason, detail: string, offset: number, out: FramerEvent[], status = 400): void {
     const known = this.phase !== PHASE_START && this.tid !== ''
-    const method = this.current?.method
+    const method = this.current !== null ? this.current.method : this.brokenMethod
+    const response = method === undefined && this.current !== null ? true : method === null
     const failure: FramingFailure = {
       _tag: 'FramingFailure',
       reason,
@@ -768,9 +812,11 @@ export class Framer {
       offset,
       status,
       ...(known ? { transactionId: this.tid } : {}),
-      ...(method !== undefined ? { method } : {})
+      ...(typeof method === 'string' ? { method } : {}),
+      ...(response ? { response: true } : {})
     }
     this.phase = PHASE_FAILED
+    this.brokenMethod = undefined
     this.parts = []
     this.headBuf = undefined
     this.headLen = 0
