@@ -173,6 +173,8 @@ export class Framer {
   /** Relative offset and length of the transaction id in the start line. */
   private tidStart = 0
   private tidLen = 0
+  /** Relative offset of the CR ending each header line, so that an ASCII head is cut without searching again. */
+  private readonly lineEnds: Int32Array
   /** Method of a frame broken in its header section: a string, `null` for a response, `undefined` if unknown. */
   private brokenMethod: string | null | undefined = undefined
   private tid = ''
@@ -196,6 +198,7 @@ export class Framer {
 
   constructor(options: FramerOptions = {}) {
     this.limits = { ...DEFAULT_FRAMER_LIMITS, ...options }
+    this.lineEnds = new Int32Array(this.limits.maxHeaderCount)
   }
 
   /** True between frames: no partial frame is buffered. */
@@ -456,6 +459,7 @@ export class Framer {
             base
           )
         }
+        this.lineEnds[this.headerCount - 1] = lf - 1 - base
       }
       this.lineStart = this.scanPos = next
     }
@@ -526,8 +530,12 @@ export class Framer {
     const clean = HEADER_LINES.test(text)
     let failures: FrameFailure[] = NO_FAILURES
     const headers: Header[] = []
-    for (let pos = eol + 2, k = 1; pos <= end; pos = eol + 2, k++) {
-      eol = text.indexOf('\r\n', pos)
+    // All-ASCII head (as many chars as bytes): text offsets are byte offsets, so the line ends found by scanHead
+    // are reused; otherwise each line end is searched in the text.
+    const ascii = end === terminatorStart - 2 - this.tidStart
+    const lineEnds = this.lineEnds
+    for (let pos = eol + 2, k = 0; pos <= end; pos = eol + 2, k++) {
+      eol = ascii ? (lineEnds[k] as number) - this.tidStart : text.indexOf('\r\n', pos)
       if (eol === -1) eol = end
       const colon = text.indexOf(':', pos)
       if (clean) {
@@ -539,7 +547,7 @@ export class Framer {
       const value = name === '' ? '' : text.slice(text.charCodeAt(colon + 1) === SP ? colon + 2 : colon + 1, eol)
       const problem =
         name === '' || !HNAME.test(name)
-          ? `header line ${k} is not "Name: value": "${text.slice(pos, Math.min(eol, pos + 64))}"`
+          ? `header line ${k + 1} is not "Name: value": "${text.slice(pos, Math.min(eol, pos + 64))}"`
           : CONTROL.test(value)
             ? `the value of ${name} holds a control character (utf8text)`
             : undefined
