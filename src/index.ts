@@ -3,3 +3,4 @@
  * The public face: re-exports what integrators use, layer by layer.
  */
 export * from './wire'
+export * from './operators'

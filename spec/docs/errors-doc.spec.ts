@@ -1,10 +1,13 @@
 /**
- * Keeps docs/errors.md current (STYLE.md §2, §7): every failure reason of the wire layer, and every input-line reason of
- * `rx-msrp encode`, is a row of its failure type's table, and no row names a reason that no longer exists.
+ * Keeps docs/errors.md current (STYLE.md §2, §7): every failure reason of the wire layer, of the operators
+ * (`TransactionFailure`, `MsrpConnectionError`) and every input-line reason of `rx-msrp encode` is a row of its failure
+ * type's table, and no row names a reason that no longer exists.
  *
  * The reasons are read from the declared types with the TypeScript checker, not by pattern-matching source text: the
- * members of the `WireFailure` union (src/wire/failures.ts) and `LineFailure` (src/cli/ndjson.ts) each have a literal
- * `_tag` and a `reason` that is a union of string literals, however those are written or commented.
+ * members of the `WireFailure` union (src/wire/failures.ts), `TransactionFailure` (src/operators/match-transactions.ts)
+ * and `LineFailure` (src/cli/ndjson.ts) each have a literal `_tag` and a `reason` that is a union of string literals,
+ * however those are written or commented (members sharing a `_tag` pool their reasons); the `reason` property of the
+ * `MsrpConnectionError` class (src/operators/errors.ts) is read the same way.
  */
 import * as fs from 'node:fs'
 import * as path from 'node:path'
@@ -17,8 +20,24 @@ const ERRORS_MD = path.join(ROOT, 'docs', 'errors.md')
 /** Where each documented failure union is declared. */
 const SOURCES = [
   { file: path.join(ROOT, 'src', 'wire', 'failures.ts'), union: 'WireFailure' },
-  { file: path.join(ROOT, 'src', 'cli', 'ndjson.ts'), union: 'LineFailure' }
+  { file: path.join(ROOT, 'src', 'cli', 'ndjson.ts'), union: 'LineFailure' },
+  { file: path.join(ROOT, 'src', 'operators', 'match-transactions.ts'), union: 'TransactionFailure' }
 ] as const
+
+/**
+ * Error classes of the error channel (STYLE.md §4 tier 3), documented like failure types: the class name is the section's
+ * tag. Reasons they share with the failure type `sharedWith` are documented in that type's table only.
+ */
+const ERROR_CLASSES = [
+  { file: path.join(ROOT, 'src', 'operators', 'errors.ts'), name: 'MsrpConnectionError', sharedWith: 'FramingFailure' }
+] as const
+
+/** What the fatal column of a union's rows says; `undefined` where its table has none. */
+const FATAL_OF: Readonly<Record<string, ((tag: string) => 'yes' | 'no') | undefined>> = {
+  WireFailure: (tag) => (isFatal({ _tag: tag } as WireFailure) ? 'yes' : 'no'),
+  TransactionFailure: () => 'no', // a value of the stream: one transaction, never the connection
+  MsrpConnectionError: () => 'yes' // the error channel: the connection is over
+}
 
 /** Failure types that must be found, so that a broken extraction cannot pass vacuously. */
 const KNOWN_TAGS = ['FramingFailure', 'FrameFailure', 'HeaderFailure', 'EncodeFailure', 'UriFailure', 'DigestFailure']
@@ -27,6 +46,8 @@ const KNOWN_TAGS = ['FramingFailure', 'FrameFailure', 'HeaderFailure', 'EncodeFa
 interface FailureType {
   readonly union: string
   readonly reasons: readonly string[]
+  /** For an error class: every reason it can carry, those documented in another type's table included. */
+  readonly allReasons?: readonly string[]
 }
 
 /** `_tag` → its failure type, for every member of the unions in `SOURCES`; `texts` may replace a file's content. */
@@ -39,29 +60,37 @@ function readReasons(texts: Readonly<Record<string, string>> = {}): Map<string, 
     const text = readFile(f)
     return text === undefined ? undefined : ts.createSourceFile(f, text, version, true)
   }
-  const program = ts.createProgram(
-    SOURCES.map((s) => s.file),
-    options,
-    host
-  )
+  const program = ts.createProgram([...SOURCES.map((s) => s.file), ...ERROR_CLASSES.map((c) => c.file)], options, host)
   const checker = program.getTypeChecker()
   const literals = (type: ts.Type): string[] =>
     (type.isUnion() ? type.types : [type]).flatMap((t) => (t.isStringLiteral() ? [t.value] : []))
-  const out = new Map<string, FailureType>()
-  for (const { file, union } of SOURCES) {
+  const exported = (file: string, name: string): ts.Type => {
     const source = program.getSourceFile(file)
     const module = source === undefined ? undefined : checker.getSymbolAtLocation(source)
-    const symbol = module === undefined ? undefined : checker.getExportsOfModule(module).find((s) => s.name === union)
-    if (symbol === undefined) throw new Error(`${union} is not exported by ${file}`)
-    const type = checker.getDeclaredTypeOfSymbol(symbol)
+    const symbol = module === undefined ? undefined : checker.getExportsOfModule(module).find((s) => s.name === name)
+    if (symbol === undefined) throw new Error(`${name} is not exported by ${file}`)
+    return checker.getDeclaredTypeOfSymbol(symbol)
+  }
+  const out = new Map<string, FailureType>()
+  for (const { file, union } of SOURCES) {
+    const type = exported(file, union)
     for (const member of type.isUnion() ? type.types : [type]) {
       const tag = member.getProperty('_tag')
       const reason = member.getProperty('reason')
       if (tag === undefined || reason === undefined) throw new Error(`a member of ${union} lacks _tag or reason`)
       const [name] = literals(checker.getTypeOfSymbol(tag))
       if (name === undefined) throw new Error(`a member of ${union} has no literal _tag`)
-      out.set(name, { union, reasons: literals(checker.getTypeOfSymbol(reason)) })
+      const reasons = literals(checker.getTypeOfSymbol(reason))
+      const known = out.get(name)?.reasons ?? []
+      out.set(name, { union, reasons: [...known, ...reasons.filter((r) => !known.includes(r))] })
     }
+  }
+  for (const { file, name, sharedWith } of ERROR_CLASSES) {
+    const reason = exported(file, name).getProperty('reason')
+    if (reason === undefined) throw new Error(`${name} has no reason`)
+    const allReasons = literals(checker.getTypeOfSymbol(reason))
+    const shared = out.get(sharedWith)?.reasons ?? []
+    out.set(name, { union: name, reasons: allReasons.filter((r) => !shared.includes(r)), allReasons })
   }
   return out
 }
@@ -90,7 +119,7 @@ function readDoc(markdown: string): Map<string, Row[]> {
   let current = ''
   for (const line of markdown.split(/\r?\n/)) {
     if (line.startsWith('## ')) {
-      current = /`(\w+Failure)`/.exec(line)?.[1] ?? ''
+      current = /`(\w+(?:Failure|Error))`/.exec(line)?.[1] ?? ''
       if (!sections.has(current)) sections.set(current, [])
       continue
     }
@@ -117,8 +146,9 @@ function problems(types: ReadonlyMap<string, FailureType>, doc: ReadonlyMap<stri
       if (!expected.includes(r)) out.push(`${tag}: \`${r}\` is documented but is not a reason`)
     for (const r of new Set(documented))
       if (documented.filter((d) => d === r).length > 1) out.push(`${tag}: \`${r}\` is documented twice`)
-    if (union === 'WireFailure') {
-      const fatal = isFatal({ _tag: tag } as WireFailure) ? 'yes' : 'no'
+    const fatalOf = FATAL_OF[union]
+    if (fatalOf !== undefined) {
+      const fatal = fatalOf(tag)
       for (const row of rows)
         if (row.cells[3] !== fatal) out.push(`${tag}: \`${row.reason}\` must say "${fatal}" in the fatal column`)
     }
@@ -148,6 +178,19 @@ describe('docs/errors.md', () => {
     ])
   })
 
+  it('reads the reasons of the operators: TransactionFailure (pooled over its members) and MsrpConnectionError', () => {
+    expect([...(types.get('TransactionFailure')?.reasons ?? [])].sort()).toEqual([
+      'DuplicateTransactionId',
+      'ErrorResponse',
+      'Timeout',
+      'UnmatchedResponse'
+    ])
+    const connection = types.get('MsrpConnectionError')
+    expect(connection?.reasons).toEqual(['TransportFailed'])
+    // every framer failure can end a connection: MsrpConnectionError carries each FramingFailure reason
+    expect(connection?.allReasons).toEqual(expect.arrayContaining([...(types.get('FramingFailure')?.reasons ?? [])]))
+  })
+
   it('documents every reason in the table of its failure type, with the right fatal column, and no other', () => {
     expect(problems(types, readDoc(markdown))).toEqual([])
   })
@@ -163,6 +206,25 @@ describe('docs/errors.md', () => {
     const edited = readReasons({ [file]: text })
     expect(edited.get('FramingFailure')?.reasons).toContain('BrandNewReason')
     expect(problems(edited, readDoc(markdown))).toEqual(['FramingFailure: `BrandNewReason` is not documented'])
+  })
+
+  it('fails when a reason is added to TransactionFailure without a row in errors.md', () => {
+    const file = SOURCES[2].file
+    const text = fs
+      .readFileSync(file, 'utf8')
+      .replace("readonly reason: 'Timeout'", "readonly reason: 'Timeout' | 'BrandNewReason'")
+    const edited = readReasons({ [file]: text })
+    expect(problems(edited, readDoc(markdown))).toEqual(['TransactionFailure: `BrandNewReason` is not documented'])
+  })
+
+  it('fails when a TransactionFailure row says it is fatal, or an MsrpConnectionError row says it is not', () => {
+    const wrong = markdown
+      .replace(/^(\| `Timeout` \|.*\| )no( \|[^|]*\|)$/m, '$1yes$2')
+      .replace(/^(\| `TransportFailed` \|.*\| )yes( \|[^|]*\|)$/m, '$1no$2')
+    expect(problems(types, readDoc(wrong))).toEqual([
+      'TransactionFailure: `Timeout` must say "no" in the fatal column',
+      'MsrpConnectionError: `TransportFailed` must say "yes" in the fatal column'
+    ])
   })
 
   it('fails when errors.md keeps a row for a reason that no longer exists', () => {
