@@ -1,13 +1,21 @@
 // `npm run bench`: every benchmark of the project, each reported next to a baseline measured in the same
 // run. Figures only: nothing here asserts a time (the machine is shared and noisy).
 'use strict'
-const benches = { framer: require('./framer') }
+const benches = { framer: require('./framer'), transfer: require('./transfer') }
 const only = process.argv[2]
-for (const [name, run] of Object.entries(benches)) {
-  if (only !== undefined && only !== name) continue
-  console.log(`# ${name}`)
-  for (const row of run()) {
-    const cells = Object.entries(row).map(([k, v]) => `${k}=${typeof v === 'number' ? +v.toFixed(2) : v}`)
-    console.log(cells.join('  '))
+
+async function main() {
+  for (const [name, run] of Object.entries(benches)) {
+    if (only !== undefined && only !== name) continue
+    console.log(`# ${name}`)
+    for (const row of await run()) {
+      const cells = Object.entries(row).map(([k, v]) => `${k}=${typeof v === 'number' ? +v.toFixed(2) : v}`)
+      console.log(cells.join('  '))
+    }
   }
 }
+
+main().catch((error) => {
+  console.error(error)
+  process.exitCode = 1
+})

@@ -4,3 +4,5 @@
  */
 export * from './wire'
 export * from './operators'
+export * from './transport'
+export * from './session'

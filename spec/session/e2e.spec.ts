@@ -1,0 +1,175 @@
+import { createHash } from 'node:crypto'
+import { firstValueFrom, lastValueFrom, toArray, type Subscription } from 'rxjs'
+import { memoryPair } from '../../src/transport/memory'
+import { listenTcp } from '../../src/transport/tcp'
+import type { Listener } from '../../src/transport/transport'
+import { newSessionId } from '../../src/wire/ids'
+import { MsrpEndpoint } from '../../src/session/endpoint'
+import type { IncomingMessage } from '../../src/session/incoming'
+import { SendError, type SendEvent } from '../../src/session/session'
+
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
+const uri = (port: number) => `msrp://127.0.0.1:${port}/${newSessionId()};tcp`
+const nextMessage = (s: { messages$: import('rxjs').Observable<IncomingMessage> }) => firstValueFrom(s.messages$)
+
+function pseudoRandom(n: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(n)
+  let x = seed
+  for (let k = 0; k < n; k++) {
+    x = (x * 1103515245 + 12345) >>> 0
+    out[k] = x >>> 24
+  }
+  return out
+}
+
+/** Alice (active) and Bob (passive) over an in-memory transport pair. */
+async function pair(bobOptions = {}) {
+  const aliceEp = new MsrpEndpoint()
+  const bobEp = new MsrpEndpoint(bobOptions)
+  const [ta, tb] = memoryPair()
+  bobEp.accept(tb)
+  const bob = bobEp.createSession(uri(2855))
+  const alice = aliceEp.createSession(uri(2856))
+  await aliceEp.connect(alice, [bob.uri], ta)
+  return { alice, bob, aliceEp, bobEp, close: () => (aliceEp.close(), bobEp.close()) }
+}
+
+describe('endpoints end to end (in-memory transport)', () => {
+  it('C-5.4-3, C-5.4-7: the active side binds with a SEND; a text message arrives whole, then done', async () => {
+    const { alice, bob, close } = await pair()
+    const incoming = nextMessage(bob)
+    const events = lastValueFrom(alice.send('Hi, Bob! ☃').pipe(toArray()))
+    const message = await incoming
+    expect(message.contentType).toBe('text/plain;charset=utf-8')
+    expect(new TextDecoder().decode(await message.collect())).toBe('Hi, Bob! ☃')
+    expect(await message.outcome).toEqual({ type: 'complete', size: 12, duplicate: false })
+    const last = (await events).pop()
+    expect(last).toMatchObject({ type: 'done', size: 12 })
+    close()
+  })
+
+  it('sends 3 MiB of binary in chunks, with progress, sha256 equal', async () => {
+    const { alice, bob, close } = await pair()
+    const body = pseudoRandom(3 * 1024 * 1024)
+    const incoming = nextMessage(bob)
+    const events = lastValueFrom(alice.send(body).pipe(toArray()))
+    const message = await incoming
+    expect(sha(await message.collect())).toBe(sha(body))
+    const all = await events
+    const progress = all.filter((e): e is Extract<SendEvent, { type: 'progress' }> => e.type === 'progress')
+    expect(progress.length).toBeGreaterThan(10)
+    expect(progress[progress.length - 1]).toMatchObject({
+      sent: body.length,
+      acknowledged: body.length,
+      total: body.length
+    })
+    close()
+  })
+
+  it('C-7.1.3-1: with successReport the send completes after the REPORT covering the message', async () => {
+    const { alice, bob, close } = await pair()
+    const sub = bob.messages$.subscribe((m) => void m.collect())
+    const events = await lastValueFrom(alice.send('report me', { successReport: true }).pipe(toArray()))
+    expect(events.filter((e) => e.type === 'report')).toEqual([
+      { type: 'report', messageId: expect.any(String), reported: 9, status: 200 }
+    ])
+    expect(events[events.length - 1]?.type).toBe('done')
+    sub.unsubscribe()
+    close()
+  })
+
+  it('C-5.4-8: binding to a session the peer does not have fails with 481', async () => {
+    const aliceEp = new MsrpEndpoint()
+    const bobEp = new MsrpEndpoint()
+    const [ta, tb] = memoryPair()
+    bobEp.accept(tb)
+    const alice = aliceEp.createSession(uri(2856))
+    await expect(aliceEp.connect(alice, [uri(2855)], ta)).rejects.toMatchObject({ status: 481 })
+    aliceEp.close()
+    bobEp.close()
+  })
+
+  it('C-7.3.1: 413 from the receiver stops the sender', async () => {
+    const { alice, bob, close } = await pair({ reassembly: { maxMessageBytes: 1000 } })
+    const seen: IncomingMessage[] = []
+    const sub: Subscription = bob.messages$.subscribe((m) => seen.push(m))
+    await expect(lastValueFrom(alice.send(pseudoRandom(50_000)))).rejects.toMatchObject({ status: 413 })
+    sub.unsubscribe()
+    close()
+  })
+
+  it('C-7.1-9: unsubscribing mid-transfer aborts the message; the receiver reports it aborted', async () => {
+    const { alice, bob, close } = await pair()
+    async function* slow() {
+      yield pseudoRandom(20_000)
+      await new Promise((r) => setTimeout(r, 50))
+      yield pseudoRandom(20_000)
+    }
+    const incoming = nextMessage(bob)
+    const sending = alice.send(slow()).subscribe({ error: () => undefined })
+    const message = await incoming
+    sending.unsubscribe()
+    const reading = message.collect().catch((e: Error) => e)
+    expect(await message.outcome).toMatchObject({ type: 'aborted', reason: 'Aborted' })
+    expect(await reading).toBeInstanceOf(Error)
+    close()
+  })
+
+  it('a cut connection fails the pending send and aborts the incoming message', async () => {
+    const { alice, bob, close } = await pair()
+    async function* endless() {
+      for (let k = 0; k < 1000; k++) {
+        yield pseudoRandom(10_000, k)
+        await new Promise((r) => setTimeout(r, 5))
+      }
+    }
+    const incoming = nextMessage(bob)
+    const sent = lastValueFrom(alice.send(endless()))
+    const message = await incoming
+    alice.connection?.transport.close()
+    await expect(sent).rejects.toBeInstanceOf(SendError)
+    expect(await message.outcome).toMatchObject({ type: 'aborted' })
+    close()
+  })
+})
+
+describe('endpoints end to end over TCP on loopback', () => {
+  it('sends both ways on one connection', async () => {
+    // The listener lives as long as its subscription (firstValueFrom would close it at once).
+    let listening: Subscription | undefined
+    const listener = await new Promise<Listener>((resolve, reject) => {
+      listening = listenTcp({ host: '127.0.0.1', port: 0 }).subscribe({ next: resolve, error: reject })
+    })
+    const bobEp = new MsrpEndpoint()
+    bobEp.serve(listener)
+    const bob = bobEp.createSession(uri(listener.address.port))
+    const aliceEp = new MsrpEndpoint()
+    const alice = aliceEp.createSession(uri(1))
+    await aliceEp.connect(alice, [bob.uri])
+    bob.remotePath = [alice.uri]
+    const toBob = nextMessage(bob)
+    await lastValueFrom(alice.send('ping'))
+    expect(new TextDecoder().decode(await (await toBob).collect())).toBe('ping')
+    const toAlice = nextMessage(alice)
+    await lastValueFrom(bob.send('pong'))
+    expect(new TextDecoder().decode(await (await toAlice).collect())).toBe('pong')
+    aliceEp.close()
+    bobEp.close()
+    listening?.unsubscribe()
+  })
+})
+
+describe('content types (RFC 4975 §8.6)', () => {
+  it('C-7.3.1-4: a SEND of a type the session does not accept is answered 415 and not delivered', async () => {
+    const { alice, bob, close } = await pair({ acceptTypes: ['text/*', 'message/cpim'] })
+    const seen: IncomingMessage[] = []
+    const sub = bob.messages$.subscribe((m) => seen.push(m))
+    await expect(lastValueFrom(alice.send(new Uint8Array(10), { contentType: 'image/png' }))).rejects.toMatchObject({
+      status: 415
+    })
+    await lastValueFrom(alice.send('fine'))
+    expect(seen.map((m) => m.contentType)).toEqual(['text/plain;charset=utf-8'])
+    sub.unsubscribe()
+    close()
+  })
+})

@@ -1,0 +1,181 @@
+/**
+ * An MSRP endpoint: its sessions, the connections they share (one per peer authority, scheme and transport,
+ * RFC 4975 §5.4, C-5.4-1), the active side's connect with its binding SEND (C-5.4-3) and the passive side's accept.
+ */
+import * as E from 'fp-ts/Either'
+import { firstValueFrom, filter, map, take, timeout, type Observable, type Subscription } from 'rxjs'
+import { formatUri, parseUri, uriEquals, type MsrpUri } from '../wire/uri'
+import { newMessageId, newTransactionId } from '../wire/ids'
+import type { MsrpRequest } from '../wire/model'
+import type { Listener, Transport } from '../transport/transport'
+import { connectTcp } from '../transport/tcp'
+import { connectTls } from '../transport/tls'
+import { connectWebSocket } from '../transport/websocket'
+import { MsrpConnection, type ConnectionOptions } from './connection'
+import { MsrpSession, SendError, type SessionOptions } from './session'
+
+export interface DialOptions {
+  /** TLS: trusted CAs (PEM), client certificate and key, and whether to verify (default true, C-5.4-5). */
+  readonly ca?: string | Buffer | Array<string | Buffer>
+  readonly cert?: string | Buffer
+  readonly key?: string | Buffer
+  readonly rejectUnauthorized?: boolean
+  /** HTTP path of WebSocket URLs (`ws://host:port<path>`). Default `/`. */
+  readonly wsPath?: string
+  readonly timeoutMs?: number
+}
+
+export interface EndpointOptions extends ConnectionOptions, SessionOptions {
+  readonly dial?: DialOptions
+  /** How long the active side waits for the binding SEND's response. Default 30 s. */
+  readonly bindTimeoutMs?: number
+}
+
+export const BIND_TIMEOUT_MS = 30_000
+
+/**
+ * Opens a transport to the host of an MSRP URI: `msrps` means TLS (C-5.4-4), `;ws` WebSocket (RFC 7977 §5.2.1),
+ * anything else TCP. The port must be explicit (C-6-2; SRV discovery is the relay's business, RFC 4976 §8).
+ */
+export function dial(uri: MsrpUri, options: DialOptions = {}): Observable<Transport> {
+  const port = uri.port
+  if (port === undefined) throw new TypeError(`${formatUri(uri)}: a port is needed to connect`)
+  const host = uri.host.startsWith('[') ? uri.host.slice(1, -1) : uri.host
+  const secure = uri.scheme === 'msrps'
+  const tls = {
+    ...(options.ca !== undefined ? { ca: options.ca } : {}),
+    ...(options.cert !== undefined ? { cert: options.cert } : {}),
+    ...(options.key !== undefined ? { key: options.key } : {}),
+    ...(options.rejectUnauthorized !== undefined ? { rejectUnauthorized: options.rejectUnauthorized } : {})
+  }
+  const timeoutMs = options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}
+  if (uri.transport === 'ws') {
+    const url = `${secure ? 'wss' : 'ws'}://${uri.host}:${port}${options.wsPath ?? '/'}`
+    return connectWebSocket({ url, ...tls, ...timeoutMs })
+  }
+  return secure ? connectTls({ host, port, ...tls, ...timeoutMs }) : connectTcp({ host, port, ...timeoutMs })
+}
+
+const poolKey = (uri: MsrpUri): string => `${uri.scheme}://${uri.host.toLowerCase()}:${uri.port ?? ''};${uri.transport}`
+
+export class MsrpEndpoint {
+  private readonly sessions = new Map<string, MsrpSession>()
+  private readonly pool = new Map<string, Promise<MsrpConnection>>()
+  private readonly serving = new Set<Subscription>()
+  private readonly connections = new Set<MsrpConnection>()
+
+  constructor(private readonly options: EndpointOptions = {}) {}
+
+  /** A new session with this local URI (which must carry a session-id, ≥ 80 random bits: see `newSessionId`). */
+  createSession(localUri: string | MsrpUri, remotePath: readonly string[] = []): MsrpSession {
+    const session = new MsrpSession(localUri, remotePath, this.options)
+    const id = session.localUri.sessionId
+    if (id === undefined) throw new TypeError(`${session.uri}: a session URI needs a session-id`)
+    this.sessions.set(id, session)
+    return session
+  }
+
+  /** The session a To-Path URI names (RFC 4975 §6.1 comparison, C-6.1-1). */
+  readonly resolve = (uri: MsrpUri): MsrpSession | undefined => {
+    const s = uri.sessionId === undefined ? undefined : this.sessions.get(uri.sessionId)
+    return s !== undefined && !s.closed && uriEquals(s.localUri, uri) ? s : undefined
+  }
+
+  /** Takes a transport a listener accepted (the passive side): its first request binds it (C-5.4-6, C-5.4-7). */
+  accept(transport: Transport): MsrpConnection {
+    const conn = new MsrpConnection(transport, this.resolve, this.options)
+    this.connections.add(conn)
+    transport.closed$.subscribe(() => this.connections.delete(conn))
+    return conn
+  }
+
+  /** Accepts every connection of a listener until the returned subscription is unsubscribed. */
+  serve(listener: Listener): Subscription {
+    const sub = listener.connections$.subscribe((t) => this.accept(t))
+    this.serving.add(sub)
+    return sub
+  }
+
+  /**
+   * The active side (C-5.4-2): connects the session to the first URI of the peer's path, reusing a connection to
+   * the same scheme, host, port and transport (C-5.4-1), and sends the binding SEND at once (C-5.4-3). Resolves
+   * when the peer accepted it; rejects with a `SendError` (e.g. 481) or the transport's error. `over` connects
+   * through a transport the caller opened instead (tests, custom transports).
+   */
+  async connect(session: MsrpSession, remotePath: readonly string[], over?: Transport): Promise<void> {
+    const first = remotePath[0]
+    if (first === undefined) throw new TypeError('connect: the remote path is empty')
+    const parsed = parseUri(first)
+    if (E.isLeft(parsed)) throw new TypeError(`remote path: ${parsed.left.detail}`)
+    const conn = over !== undefined ? this.accept(over) : await this.connectionTo(parsed.right)
+    session.remotePath = remotePath
+    session.bind(conn)
+    const binding: MsrpRequest = {
+      type: 'request',
+      transactionId: newTransactionId(),
+      method: 'SEND',
+      headers: [
+        ['To-Path', remotePath.join(' ')],
+        ['From-Path', session.uri],
+        ['Message-ID', newMessageId()],
+        ['Byte-Range', '1-0/0']
+      ],
+      body: undefined,
+      continuation: '$'
+    }
+    const result = firstValueFrom(
+      conn.transactions$.pipe(
+        map((r) =>
+          E.isRight(r) ? { ok: true as const, request: r.right.request } : { ok: false as const, r: r.left }
+        ),
+        filter(
+          (r) =>
+            (r.ok ? r.request : 'request' in r.r ? r.r.request : undefined)?.transactionId === binding.transactionId
+        ),
+        take(1),
+        timeout(this.options.bindTimeoutMs ?? BIND_TIMEOUT_MS)
+      )
+    )
+    conn.writer.sendFrame(binding)
+    conn.written$.next(binding)
+    const outcome = await result
+    if (!outcome.ok) {
+      const status = 'status' in outcome.r && typeof outcome.r.status === 'number' ? outcome.r.status : 408
+      session.close()
+      throw new SendError(
+        outcome.r.reason === 'Timeout' ? 'Timeout' : 'ErrorResponse',
+        status,
+        '',
+        `binding SEND refused: ${status}`
+      )
+    }
+  }
+
+  private connectionTo(uri: MsrpUri): Promise<MsrpConnection> {
+    const key = poolKey(uri)
+    const existing = this.pool.get(key)
+    const opening =
+      existing ??
+      firstValueFrom(dial(uri, this.options.dial)).then((t) => {
+        const conn = this.accept(t)
+        t.closed$.subscribe(() => this.pool.delete(key))
+        return conn
+      })
+    if (existing === undefined) {
+      this.pool.set(key, opening)
+      opening.catch(() => this.pool.delete(key))
+    }
+    return opening.then((c) => (c.closed ? (this.pool.delete(key), this.connectionTo(uri)) : c))
+  }
+
+  /** Closes every session, connection and served listener subscription. */
+  close(): void {
+    for (const s of this.serving) s.unsubscribe()
+    this.serving.clear()
+    for (const s of this.sessions.values()) s.close()
+    this.sessions.clear()
+    for (const c of this.connections) c.close()
+    this.connections.clear()
+    this.pool.clear()
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * An incoming message as the application sees it: announced when its first chunk arrives, its body a stream
+ * with backpressure, its outcome always reported (complete, aborted or failed; never silently dropped).
+ */
+import type { SendHead } from '../wire/chunk'
+import { formatMediaType } from '../wire/headers/content-type'
+import { ByteQueue, type ByteQueueOptions } from './byte-queue'
+
+export type MessageOutcome =
+  | { readonly type: 'complete'; readonly size: number; readonly duplicate: boolean }
+  | { readonly type: 'aborted'; readonly received: number; readonly reason: 'Aborted' | 'ConnectionLost' }
+  | { readonly type: 'failed'; readonly status: number; readonly reason: string; readonly detail: string }
+
+/** The error a message body's iteration throws when the message did not complete. */
+export class MessageIncompleteError extends Error {
+  override readonly name = 'MessageIncompleteError'
+  constructor(readonly outcome: Exclude<MessageOutcome, { type: 'complete' }>) {
+    super(
+      outcome.type === 'aborted'
+        ? `message ${outcome.reason === 'Aborted' ? 'aborted by the sender' : 'cut by the connection'} after ${outcome.received} bytes`
+        : `message refused with ${outcome.status} (${outcome.reason})`
+    )
+  }
+}
+
+/** The default most bytes `collect()` gathers. */
+export const COLLECT_MAX_BYTES = 64 * 1024 * 1024
+
+export class IncomingMessage {
+  readonly messageId: string
+  /** The Content-Type of the message as sent (`text/plain;charset=utf-8`), or '' for none. */
+  readonly contentType: string
+  /** The declared total size when the first chunk gave one. */
+  readonly total: number | undefined
+  /** The head of the first chunk: paths, report settings, all headers. */
+  readonly head: SendHead
+  /** Resolves once the message is complete, aborted or failed. */
+  readonly outcome: Promise<MessageOutcome>
+  private readonly queue: ByteQueue
+  private settle!: (o: MessageOutcome) => void
+  private received = 0
+
+  constructor(head: SendHead, total: number | undefined, queue: ByteQueueOptions = {}) {
+    this.head = head
+    this.messageId = head.messageId
+    this.contentType = head.contentType === undefined ? '' : formatMediaType(head.contentType)
+    this.total = total
+    this.queue = new ByteQueue(queue)
+    this.outcome = new Promise((resolve) => (this.settle = resolve))
+  }
+
+  /** Bytes received so far (in order). */
+  get receivedBytes(): number {
+    return this.received
+  }
+
+  /** The body, in order, as it arrives; throws `MessageIncompleteError` if the message does not complete. Read once. */
+  get body(): AsyncIterable<Uint8Array> {
+    return this.queue
+  }
+
+  /** Reads the whole body into one buffer, refusing more than `maxBytes` (the rest is discarded). */
+  async collect(maxBytes = COLLECT_MAX_BYTES): Promise<Uint8Array> {
+    const parts: Uint8Array[] = []
+    let n = 0
+    for await (const part of this.queue) {
+      n += part.length
+      if (n > maxBytes) {
+        this.queue.discard()
+        throw new RangeError(`message ${this.messageId} exceeds ${maxBytes} bytes`)
+      }
+      parts.push(part)
+    }
+    const out = new Uint8Array(n)
+    let at = 0
+    for (const p of parts) {
+      out.set(p, at)
+      at += p.length
+    }
+    return out
+  }
+
+  /** The application does not want the body: drop it (the message is still answered and reported). */
+  discard(): void {
+    this.queue.discard()
+  }
+
+  /** @internal */
+  data(bytes: Uint8Array): void {
+    this.received += bytes.length
+    this.queue.push(bytes)
+  }
+
+  /** @internal */
+  finish(outcome: MessageOutcome): void {
+    if (outcome.type === 'complete') this.queue.end()
+    else this.queue.fail(new MessageIncompleteError(outcome))
+    this.settle(outcome)
+  }
+}

@@ -1,0 +1,323 @@
+/**
+ * An MSRP session at an endpoint (RFC 4975 §5, §7): receives messages (reassembled, answered and reported as
+ * the sender asked) and sends messages (chunked, matched with their responses, reported back), over the
+ * connection it is bound to.
+ */
+import * as E from 'fp-ts/Either'
+import { Observable, Subject, filter, merge, share, type Subscription } from 'rxjs'
+import type { ReportHead } from '../wire/chunk'
+import { formatUri, parseUri, type MsrpUri } from '../wire/uri'
+import { newMessageId } from '../wire/ids'
+import { mediaTypeMatches } from '../wire/headers/content-type'
+import { responseToSend } from '../wire/replies'
+import type { Header, MsrpRequest } from '../wire/model'
+import { reassemble, type ReassembleOptions, type ReassemblyEvent, type SendPiece } from '../operators/reassemble'
+import { answerChunks } from '../operators/answer-chunks'
+import { reportSuccess } from '../operators/report-success'
+import type { MsrpConnection, SessionPort } from './connection'
+import { IncomingMessage } from './incoming'
+import { toContent, type ContentSource } from './content'
+import type { ByteQueueOptions } from './byte-queue'
+
+export interface SendOptions {
+  /** Default: `text/plain;charset=utf-8` for strings, `application/octet-stream` otherwise. */
+  readonly contentType?: string
+  /** Ask for success REPORTs (`Success-Report: yes`); the send completes once they cover the message. Default false. */
+  readonly successReport?: boolean
+  /** `Failure-Report` value (C-7.1.1-3). Default `yes`. */
+  readonly failureReport?: 'yes' | 'no' | 'partial'
+  /** Total size of a stream, when known (else `*` until the last chunk). */
+  readonly size?: number
+  /** Default: a fresh random Message-ID (C-7.1.1-1). */
+  readonly messageId?: string
+  /** MIME headers placed before Content-Type (e.g. Content-Disposition). */
+  readonly headers?: readonly Header[]
+}
+
+export type SendEvent =
+  /** After each chunk is written or acknowledged: bytes written, bytes acknowledged by 200 responses. */
+  | {
+      readonly type: 'progress'
+      readonly messageId: string
+      readonly sent: number
+      readonly acknowledged: number
+      readonly total: number | undefined
+    }
+  /** A success REPORT arrived; `reported` bytes are covered so far. */
+  | { readonly type: 'report'; readonly messageId: string; readonly reported: number; readonly status: number }
+  /** The message is delivered as far as MSRP tells: every chunk acknowledged (and reported, if asked). */
+  | { readonly type: 'done'; readonly messageId: string; readonly size: number }
+
+export type SendFailureReason =
+  'Timeout' | 'ErrorResponse' | 'FailureReport' | 'ConnectionClosed' | 'NotConnected' | 'WriteFailed'
+
+/** Why a send failed, with the MSRP status (408 for a timeout, C-7.1.1-6). */
+export class SendError extends Error {
+  override readonly name = 'SendError'
+  constructor(
+    readonly reason: SendFailureReason,
+    readonly status: number,
+    readonly messageId: string,
+    message: string,
+    override readonly cause?: unknown
+  ) {
+    super(message)
+  }
+}
+
+export interface SessionOptions {
+  /**
+   * Media types this session accepts (SDP `a=accept-types`, RFC 4975 §8.6): `*`, `type/*` or `type/subtype`.
+   * A SEND of another type is answered 415 and not delivered (C-7.3.1-4). Default: everything.
+   */
+  readonly acceptTypes?: readonly string[]
+  readonly reassembly?: ReassembleOptions
+  readonly body?: ByteQueueOptions
+}
+
+interface PendingSend {
+  readonly onReport: (report: ReportHead) => void
+  readonly onClosed: (error: unknown) => void
+}
+
+export class MsrpSession implements SessionPort {
+  readonly localUri: MsrpUri
+  /** The local URI as a string, for To-Path/From-Path and SDP. */
+  readonly uri: string
+  /** The peer's path (To-Path of what we send), once known. */
+  remotePath: readonly string[]
+  private conn: MsrpConnection | undefined
+  private pieces: Subject<SendPiece> | undefined
+  private receiving: Subscription | undefined
+  private readonly messagesSubject = new Subject<IncomingMessage>()
+  private readonly sends = new Map<string, PendingSend>()
+  private readonly open = new Map<string, IncomingMessage>()
+  private closedFlag = false
+
+  /** Incoming messages, announced when their first chunk arrives. Hot: subscribe before the peer sends. */
+  readonly messages$: Observable<IncomingMessage> = this.messagesSubject.asObservable()
+
+  constructor(
+    localUri: MsrpUri | string,
+    remotePath: readonly string[] = [],
+    private readonly options: SessionOptions = {}
+  ) {
+    if (typeof localUri === 'string') {
+      const parsed = parseUri(localUri)
+      if (E.isLeft(parsed)) throw new TypeError(`local URI: ${parsed.left.detail}`)
+      this.localUri = parsed.right
+    } else this.localUri = localUri
+    this.uri = formatUri(this.localUri)
+    this.remotePath = remotePath
+  }
+
+  get connection(): MsrpConnection | undefined {
+    return this.conn
+  }
+
+  get closed(): boolean {
+    return this.closedFlag
+  }
+
+  bind(connection: MsrpConnection): void {
+    if (this.conn !== undefined || this.closedFlag) return
+    this.conn = connection
+    connection.attach(this)
+    const pieces = new Subject<SendPiece>()
+    this.pieces = pieces
+    const events$ = pieces.pipe(reassemble(this.options.reassembly), share())
+    const replies$ = merge(
+      events$.pipe(answerChunks({ localUri: this.uri })),
+      events$.pipe(reportSuccess({ localUri: this.uri }))
+    )
+    this.receiving = merge(
+      replies$.pipe(filter((frame) => (connection.writer.sendFrame(frame), false))),
+      events$.pipe(filter((e) => (this.onReassembly(e), false)))
+    ).subscribe({ error: () => undefined })
+  }
+
+  onPiece(piece: SendPiece): void {
+    const accept = this.options.acceptTypes
+    const type = piece.head.contentType
+    if (accept !== undefined && type !== undefined && !accept.some((p) => mediaTypeMatches(type, p))) {
+      // C-7.3.1-4: unsupported Content-Type → 415, once per chunk, unless Failure-Report is no.
+      if (piece.position === 0 && piece.head.failureReport !== 'no') {
+        this.conn?.writer.sendFrame(responseToSend(piece.head, 415))
+      }
+      return
+    }
+    this.pieces?.next(piece)
+  }
+
+  onReport(report: ReportHead): void {
+    this.sends.get(report.messageId)?.onReport(report) // unknown Message-ID: ignored (C-7.1.2-3)
+  }
+
+  onConnectionClosed(connection: MsrpConnection, error: unknown): void {
+    if (connection !== this.conn) return
+    this.pieces?.complete() // reassembly reports unfinished messages aborted (ConnectionLost)
+    this.receiving?.unsubscribe()
+    this.pieces = undefined
+    this.receiving = undefined
+    this.conn = undefined
+    for (const s of [...this.sends.values()]) s.onClosed(error)
+  }
+
+  private onReassembly(e: ReassemblyEvent): void {
+    switch (e.type) {
+      case 'start': {
+        const transport = this.conn?.transport
+        const message = new IncomingMessage(e.head, e.total, {
+          ...this.options.body,
+          onPause: () => transport?.pause(),
+          onResume: () => transport?.resume()
+        })
+        this.open.set(e.messageId, message)
+        this.messagesSubject.next(message)
+        return
+      }
+      case 'data':
+        this.open.get(e.messageId)?.data(e.data)
+        return
+      case 'complete':
+        this.settle(e.messageId, { type: 'complete', size: e.size, duplicate: false })
+        return
+      case 'aborted':
+        this.settle(e.messageId, { type: 'aborted', received: e.received, reason: e.reason })
+        return
+      case 'failed':
+        this.settle(e.messageId, { type: 'failed', status: e.status, reason: e.reason, detail: e.detail })
+        return
+      default:
+        return
+    }
+  }
+
+  private settle(messageId: string, outcome: Parameters<IncomingMessage['finish']>[0]): void {
+    const m = this.open.get(messageId)
+    this.open.delete(messageId)
+    m?.finish(outcome)
+  }
+
+  /**
+   * Sends a message (RFC 4975 §7.1.1): chunked, each chunk matched with its response (a local 408 after 30 s when
+   * Failure-Report is yes, C-7.1.1-6), progress as chunks are written and acknowledged, success REPORTs when asked.
+   * Completes with `done`; fails with a `SendError`. Unsubscribing aborts the message (`#`, C-7.1-9).
+   */
+  send(content: ContentSource, options: SendOptions = {}): Observable<SendEvent> {
+    return new Observable<SendEvent>((subscriber) => {
+      const conn = this.conn
+      const messageId = options.messageId ?? newMessageId()
+      if (conn === undefined || conn.closed) {
+        subscriber.error(new SendError('NotConnected', 481, messageId, 'the session has no connection'))
+        return
+      }
+      const { body, size, defaultContentType } = toContent(
+        content,
+        options.size !== undefined ? { size: options.size } : {}
+      )
+      const successReport = options.successReport === true
+      const failureReport = options.failureReport ?? 'yes'
+      let sent = 0
+      let acknowledged = 0
+      let reported = 0
+      let written = false
+      let finalSize: number | undefined
+      const pendingTids = new Map<string, number>() // transaction id → chunk length (Failure-Report yes)
+      const watchedTids = new Set<string>() // Failure-Report partial: only errors are expected
+      const fail = (e: SendError): void => {
+        this.sends.delete(messageId)
+        subscriber.error(e)
+      }
+      const progress = (): void =>
+        subscriber.next({ type: 'progress', messageId, sent, acknowledged, total: size ?? finalSize })
+      const maybeDone = (): void => {
+        if (!written || pendingTids.size > 0 || finalSize === undefined) return
+        if (successReport && reported < finalSize) return
+        this.sends.delete(messageId)
+        subscriber.next({ type: 'done', messageId, size: finalSize })
+        subscriber.complete()
+      }
+      this.sends.set(messageId, {
+        onReport: (report) => {
+          const code = report.status.code
+          if (code !== 200) {
+            conn.writer.stop(messageId)
+            return fail(new SendError('FailureReport', code, messageId, `failure REPORT ${code}`))
+          }
+          const range = report.byteRange
+          reported = Math.max(reported, range === undefined ? 0 : typeof range.end === 'number' ? range.end : 0)
+          subscriber.next({ type: 'report', messageId, reported, status: code })
+          maybeDone()
+        },
+        onClosed: (error) => fail(new SendError('ConnectionClosed', 408, messageId, 'the connection closed', error))
+      })
+      const results = conn.transactions$.subscribe((r) => {
+        const request = E.isLeft(r) ? ('request' in r.left ? r.left.request : undefined) : r.right.request
+        if (request === undefined) return
+        const tid = request.transactionId
+        const watched = watchedTids.delete(tid)
+        const length = pendingTids.get(tid)
+        pendingTids.delete(tid)
+        if (!watched && length === undefined) return // another message's transaction
+        if (E.isRight(r)) {
+          acknowledged += length ?? 0
+          progress()
+          maybeDone()
+          return
+        }
+        const status = 'status' in r.left && typeof r.left.status === 'number' ? r.left.status : 408
+        if (status === 413) conn.writer.stop(messageId) // C-7.3.1: no further chunk of it
+        const reason = r.left.reason === 'Timeout' ? 'Timeout' : 'ErrorResponse'
+        fail(new SendError(reason, status, messageId, `chunk ${tid}: ${r.left.reason} ${status}`))
+      })
+      const writing = conn.writer
+        .sendMessage({
+          messageId,
+          toPath: this.remotePath.join(' '),
+          fromPath: this.uri,
+          contentType: options.contentType ?? defaultContentType,
+          extraHeaders: [...(options.headers ?? [])],
+          successReport: successReport ? 'yes' : 'no',
+          failureReport,
+          size,
+          body
+        })
+        .subscribe({
+          next: (w) => {
+            sent += w.length
+            // yes: each chunk waits for its 200 (or a 408 after 30 s); partial: only an error response can come,
+            // so chunks are watched for errors without holding the send open (C-7.1.1-7); no: nothing comes.
+            if (failureReport === 'yes') pendingTids.set(w.request.transactionId, w.length)
+            else if (failureReport === 'partial') watchedTids.add(w.request.transactionId)
+            conn.written$.next(w.request as MsrpRequest)
+            if (w.final) {
+              written = true
+              finalSize = w.start + w.length
+            }
+            progress()
+            maybeDone()
+          },
+          error: (error: unknown) => fail(new SendError('WriteFailed', 408, messageId, String(error), error))
+        })
+      return () => {
+        writing.unsubscribe() // aborts with `#` if the message was not fully written
+        results.unsubscribe()
+        this.sends.delete(messageId)
+      }
+    })
+  }
+
+  /** Ends the session: no more sends; the connection is left to other sessions (or closed if none). */
+  close(): void {
+    if (this.closedFlag) return
+    this.closedFlag = true
+    const conn = this.conn
+    if (conn !== undefined) {
+      this.onConnectionClosed(conn, new Error('session closed'))
+      conn.detach(this)
+      if (conn.sessionCount === 0) conn.close()
+    }
+    this.messagesSubject.complete()
+  }
+}
