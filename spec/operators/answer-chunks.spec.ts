@@ -103,7 +103,7 @@ describe('answerChunks (RFC 4975 §7.2)', () => {
         a: chunk(a, 200),
         x: { type: 'complete', messageId: a.messageId, size: 5, head: a },
         b: chunk(b, 200),
-        f: { type: 'failed', messageId: c.messageId, status: 413, reason: 'TooLarge', detail: 'too large' },
+        f: { type: 'failed', messageId: c.messageId, head: c, status: 413, reason: 'TooLarge', detail: 'too large' },
         c: chunk(c, 413, 3),
         u: { type: 'duplicate', messageId: a.messageId, head: a },
         r: { type: 'aborted', messageId: b.messageId, received: 5, reason: 'Aborted' }

@@ -159,7 +159,14 @@ describe('reassemble (RFC 4975 §7.3.1)', () => {
     const big = chunk('msg1', '1-*/100', 'x'.repeat(10), '+')
     const events = await run([big, chunk('msg1', '11-*/100', 'y', '+')], { maxMessageBytes: 50 })
     expect(events).toEqual([
-      { type: 'failed', messageId: 'msg1', status: 413, reason: 'TooLarge', detail: expect.stringContaining('100') },
+      {
+        type: 'failed',
+        messageId: 'msg1',
+        head: big.head,
+        status: 413,
+        reason: 'TooLarge',
+        detail: expect.stringContaining('100')
+      },
       { type: 'chunk', head: big.head, status: 413, received: 10 },
       { type: 'chunk', head: expect.anything(), status: 413, received: 1 }
     ])

@@ -119,7 +119,7 @@ describe('reportSuccess (RFC 4975 §7.1.3)', () => {
         b: complete(head('msg0000z', 'yes', '1-0/0'), 0),
         u: { type: 'duplicate', messageId: yes.messageId, head: yes },
         r: { type: 'aborted', messageId: 'msg0000q', received: 3, reason: 'ConnectionLost' },
-        f: { type: 'failed', messageId: 'msg0000w', status: 413, reason: 'TooLarge', detail: 'too large' }
+        f: { type: 'failed', messageId: 'msg0000w', head: yes, status: 413, reason: 'TooLarge', detail: 'too large' }
       }
       const source = cold<ReassemblyEvent>('sdcanxburf|', events)
       expectObservable(source.pipe(reportSuccess({ localUri: LOCAL, transactionIds: counter() }))).toBe(

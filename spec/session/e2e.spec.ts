@@ -160,7 +160,7 @@ describe('endpoints end to end over TCP on loopback', () => {
 })
 
 describe('content types (RFC 4975 §8.6)', () => {
-  it('C-7.3.1-4: a SEND of a type the session does not accept is answered 415 and not delivered', async () => {
+  it('C-7.3.1-4: a SEND of a type the session does not accept is answered 415, announced failed, not delivered', async () => {
     const { alice, bob, close } = await pair({ acceptTypes: ['text/*', 'message/cpim'] })
     const seen: IncomingMessage[] = []
     const sub = bob.messages$.subscribe((m) => seen.push(m))
@@ -168,7 +168,9 @@ describe('content types (RFC 4975 §8.6)', () => {
       status: 415
     })
     await lastValueFrom(alice.send('fine'))
-    expect(seen.map((m) => m.contentType)).toEqual(['text/plain;charset=utf-8'])
+    // The refused message is announced too, already failed with 415: nothing is dropped without a report.
+    expect(seen.map((m) => m.contentType)).toEqual(['image/png', 'text/plain;charset=utf-8'])
+    expect(await seen[0]?.outcome).toMatchObject({ type: 'failed', status: 415 })
     sub.unsubscribe()
     close()
   })

@@ -76,6 +76,8 @@ export type ReassemblyEvent =
   | {
       readonly type: 'failed'
       readonly messageId: string
+      /** The head of the chunk that made the message fail (the first one if the message was refused at once). */
+      readonly head: SendHead
       readonly status: number
       readonly reason: ReassemblyReason
       readonly detail: string
@@ -139,7 +141,7 @@ export function reassemble(options: ReassembleOptions = {}): OperatorFunction<Se
 
       const fail = (piece: SendPiece, reason: ReassemblyReason, detail: string, status = 413): void => {
         const { head } = piece
-        emit({ type: 'failed', messageId: head.messageId, status, reason, detail })
+        emit({ type: 'failed', messageId: head.messageId, head, status, reason, detail })
         finish(head.messageId, status)
         answered.add(head.transactionId)
         emit({ type: 'chunk', head, status, received: piece.position + piece.data.length })

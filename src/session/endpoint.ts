@@ -3,7 +3,7 @@
  * RFC 4975 §5.4, C-5.4-1), the active side's connect with its binding SEND (C-5.4-3) and the passive side's accept.
  */
 import * as E from 'fp-ts/Either'
-import { firstValueFrom, filter, map, take, timeout, type Observable, type Subscription } from 'rxjs'
+import { firstValueFrom, filter, map, race, take, timer, type Observable, type Subscription } from 'rxjs'
 import { formatUri, parseUri, uriEquals, type MsrpUri } from '../wire/uri'
 import { newMessageId, newTransactionId } from '../wire/ids'
 import type { MsrpRequest } from '../wire/model'
@@ -123,30 +123,38 @@ export class MsrpEndpoint {
       body: undefined,
       continuation: '$'
     }
+    type Outcome = { readonly status: number; readonly reason: 'Timeout' | 'ErrorResponse' | 'ConnectionClosed' }
+    const ms = this.options.bindTimeoutMs ?? BIND_TIMEOUT_MS
     const result = firstValueFrom(
-      conn.transactions$.pipe(
-        map((r) =>
-          E.isRight(r) ? { ok: true as const, request: r.right.request } : { ok: false as const, r: r.left }
+      race(
+        conn.transactions$.pipe(
+          filter(
+            (r) =>
+              (E.isRight(r) ? r.right.request : 'request' in r.left ? r.left.request : undefined)?.transactionId ===
+              binding.transactionId
+          ),
+          map((r): Outcome | undefined => {
+            if (E.isRight(r)) return undefined
+            const status = 'status' in r.left && typeof r.left.status === 'number' ? r.left.status : 408
+            return { status, reason: r.left.reason === 'Timeout' ? 'Timeout' : 'ErrorResponse' }
+          })
         ),
-        filter(
-          (r) =>
-            (r.ok ? r.request : 'request' in r.r ? r.r.request : undefined)?.transactionId === binding.transactionId
-        ),
-        take(1),
-        timeout(this.options.bindTimeoutMs ?? BIND_TIMEOUT_MS)
-      )
+        // The peer closed before answering: fail at once, not when the timer runs out.
+        conn.transport.closed$.pipe(map((): Outcome => ({ status: 408, reason: 'ConnectionClosed' }))),
+        timer(ms).pipe(map((): Outcome => ({ status: 408, reason: 'Timeout' })))
+      ).pipe(take(1)),
+      { defaultValue: { status: 408, reason: 'ConnectionClosed' } as Outcome }
     )
     conn.writer.sendFrame(binding)
     conn.written$.next(binding)
     const outcome = await result
-    if (!outcome.ok) {
-      const status = 'status' in outcome.r && typeof outcome.r.status === 'number' ? outcome.r.status : 408
+    if (outcome !== undefined) {
       session.close()
       throw new SendError(
-        outcome.r.reason === 'Timeout' ? 'Timeout' : 'ErrorResponse',
-        status,
+        outcome.reason,
+        outcome.status,
         '',
-        `binding SEND refused: ${status}`
+        `binding SEND failed: ${outcome.status} (${outcome.reason})`
       )
     }
   }

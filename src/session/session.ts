@@ -19,6 +19,9 @@ import { IncomingMessage } from './incoming'
 import { toContent, type ContentSource } from './content'
 import type { ByteQueueOptions } from './byte-queue'
 
+/** How many refused Message-IDs a session remembers (to announce each refused message once). */
+export const REFUSED_MESSAGE_IDS = 1024
+
 export interface SendOptions {
   /** Default: `text/plain;charset=utf-8` for strings, `application/octet-stream` otherwise. */
   readonly contentType?: string
@@ -92,6 +95,8 @@ export class MsrpSession implements SessionPort {
   private readonly messagesSubject = new Subject<IncomingMessage>()
   private readonly sends = new Map<string, PendingSend>()
   private readonly open = new Map<string, IncomingMessage>()
+  /** Message-IDs refused for their type, so each is announced once. */
+  private readonly refused = new Set<string>()
   private closedFlag = false
 
   /** Incoming messages, announced when their first chunk arrives. Hot: subscribe before the peer sends. */
@@ -141,8 +146,20 @@ export class MsrpSession implements SessionPort {
     const type = piece.head.contentType
     if (accept !== undefined && type !== undefined && !accept.some((p) => mediaTypeMatches(type, p))) {
       // C-7.3.1-4: unsupported Content-Type → 415, once per chunk, unless Failure-Report is no.
-      if (piece.position === 0 && piece.head.failureReport !== 'no') {
-        this.conn?.writer.sendFrame(responseToSend(piece.head, 415))
+      if (piece.position !== 0) return
+      if (piece.head.failureReport !== 'no') this.conn?.writer.sendFrame(responseToSend(piece.head, 415))
+      if (!this.refused.has(piece.head.messageId)) {
+        // Announced once, already failed: nothing is dropped without a report.
+        this.refused.add(piece.head.messageId)
+        if (this.refused.size > REFUSED_MESSAGE_IDS) this.refused.delete(this.refused.values().next().value as string)
+        const message = new IncomingMessage(piece.head, undefined, this.options.body)
+        this.messagesSubject.next(message)
+        message.finish({
+          type: 'failed',
+          status: 415,
+          reason: 'UnsupportedType',
+          detail: `${message.contentType} is not accepted`
+        })
       }
       return
     }
@@ -185,9 +202,16 @@ export class MsrpSession implements SessionPort {
       case 'aborted':
         this.settle(e.messageId, { type: 'aborted', received: e.received, reason: e.reason })
         return
-      case 'failed':
+      case 'failed': {
+        if (!this.open.has(e.messageId)) {
+          // Refused on its first chunk (e.g. a declared size over the limit): still announced, already failed.
+          const message = new IncomingMessage(e.head, undefined, this.options.body)
+          this.open.set(e.messageId, message)
+          this.messagesSubject.next(message)
+        }
         this.settle(e.messageId, { type: 'failed', status: e.status, reason: e.reason, detail: e.detail })
         return
+      }
       default:
         return
     }
@@ -225,9 +249,16 @@ export class MsrpSession implements SessionPort {
       let finalSize: number | undefined
       const pendingTids = new Map<string, number>() // transaction id → chunk length (Failure-Report yes)
       const watchedTids = new Set<string>() // Failure-Report partial: only errors are expected
+      /** Why the writer was stopped (413, failure REPORT): its own "Stopped" error must not hide it. */
+      let stopped: SendError | undefined
       const fail = (e: SendError): void => {
         this.sends.delete(messageId)
         subscriber.error(e)
+      }
+      const stop = (e: SendError): void => {
+        stopped ??= e
+        conn.writer.stop(messageId) // C-7.3.1: no further chunk of it, and no `#` either
+        fail(stopped)
       }
       const progress = (): void =>
         subscriber.next({ type: 'progress', messageId, sent, acknowledged, total: size ?? finalSize })
@@ -241,10 +272,7 @@ export class MsrpSession implements SessionPort {
       this.sends.set(messageId, {
         onReport: (report) => {
           const code = report.status.code
-          if (code !== 200) {
-            conn.writer.stop(messageId)
-            return fail(new SendError('FailureReport', code, messageId, `failure REPORT ${code}`))
-          }
+          if (code !== 200) return stop(new SendError('FailureReport', code, messageId, `failure REPORT ${code}`))
           const range = report.byteRange
           reported = Math.max(reported, range === undefined ? 0 : typeof range.end === 'number' ? range.end : 0)
           subscriber.next({ type: 'report', messageId, reported, status: code })
@@ -267,9 +295,10 @@ export class MsrpSession implements SessionPort {
           return
         }
         const status = 'status' in r.left && typeof r.left.status === 'number' ? r.left.status : 408
-        if (status === 413) conn.writer.stop(messageId) // C-7.3.1: no further chunk of it
         const reason = r.left.reason === 'Timeout' ? 'Timeout' : 'ErrorResponse'
-        fail(new SendError(reason, status, messageId, `chunk ${tid}: ${r.left.reason} ${status}`))
+        const error = new SendError(reason, status, messageId, `chunk ${tid}: ${r.left.reason} ${status}`)
+        // Any error response ends the message: stop writing it (a 413 MUST stop it, C-7.3.1) without `#`.
+        stop(error)
       })
       const writing = conn.writer
         .sendMessage({
@@ -298,7 +327,7 @@ export class MsrpSession implements SessionPort {
             progress()
             maybeDone()
           },
-          error: (error: unknown) => fail(new SendError('WriteFailed', 408, messageId, String(error), error))
+          error: (error: unknown) => fail(stopped ?? new SendError('WriteFailed', 408, messageId, String(error), error))
         })
       return () => {
         writing.unsubscribe() // aborts with `#` if the message was not fully written

@@ -1,0 +1,309 @@
+/**
+ * `rx-msrp send`: the active endpoint of one session (RFC 4975 §5.4): connects to the first URI of the To-Path, binds
+ * the session and sends one message, then closes (docs/cli.md).
+ *
+ * ```text
+ * rx-msrp send --from msrp://a.example:7/s1;tcp --to-path "msrp://b.example:9/s2;tcp" --file big.bin --json
+ * stdout:  {"event":"progress","sent":8192,"acknowledged":0,"total":5242880}\n … {"event":"done",…}\n     exit 0
+ * refused: {"event":"error","status":413,"reason":"Stop-sending-message: …"}\n (and on stderr)             exit 1
+ * ```
+ */
+import * as E from 'fp-ts/Either'
+import { open, readFile, type FileHandle } from 'node:fs/promises'
+import type { Writable } from 'node:stream'
+import { firstValueFrom, lastValueFrom, tap, TimeoutError, EmptyError, type Observable, type Subscription } from 'rxjs'
+import { REASON_PHRASES } from '../wire/replies'
+import { formatUri } from '../wire/uri'
+import { dial, MsrpEndpoint, type EndpointOptions } from '../session/endpoint'
+import { SendError, type MsrpSession, type SendEvent, type SendOptions } from '../session/session'
+import type { ContentSource } from '../session/content'
+import { TransportError, type Transport } from '../transport/transport'
+import { decodeSendArgs, formatUsageError, type SendArgs } from './options'
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type Stdio } from './stdio'
+
+/** The usage of `rx-msrp send`, printed for `--help` and after a usage error. */
+export const SEND_USAGE = `Usage: rx-msrp send --from <msrp-uri> --to-path "<msrp-uri> [<msrp-uri> …]" (--text S | --file F)
+                    [--content-type T] [--chunk-size N] [--success-report] [--failure-report yes|no|partial]
+                    [--ca F] [--insecure] [--json]
+
+Connects to the first URI of --to-path (msrps: TLS; ;ws: WebSocket), binds the session --from with an empty SEND
+(RFC 4975 §5.4) and sends one message, in chunks. Exits 0 once the peer accepted every chunk (with
+--success-report: once its success REPORTs cover the whole message).
+
+  --from URI             the local session URI (From-Path); needs a session-id
+  --to-path "URI …"      the peer's path, space-separated: relays first, the peer's session last
+  --text S               send S (UTF-8), default type text/plain;charset=utf-8
+  --file F               send the file F, streamed, default type application/octet-stream
+  --content-type T       the Content-Type of the message
+  --chunk-size N         most body bytes per SEND chunk (default 8192)
+  --success-report       ask for success REPORTs and wait for them (default: not asked)
+  --failure-report V     yes (default: wait for each chunk's 200), partial (errors only) or no
+  --ca F                 trust the CA certificates of the PEM file F for msrps (instead of the system's)
+  --insecure             do not verify the TLS certificate (testing only)
+  --json                 write one JSON object per event on stdout:
+      {"event":"progress","sent":N,"acknowledged":N,"total":N}
+      {"event":"report","messageId":"…","reported":N,"status":200}
+      {"event":"done","messageId":"…","size":N}
+      {"event":"error","status":N,"reason":"…"}
+
+With --file, a progress bar is drawn on stderr when it is a terminal. A failure is written on stderr as "<status> <reason>":
+the peer's status (413 too large, 415 type refused, 481 no such session…), 408 when a response did not come in
+time or the connection failed or closed.
+
+Exit status: 0 delivered, 1 not delivered (or a file that cannot be read), 2 usage.
+`
+
+/** The most bytes read from a file at a time: a whole number of default chunks (sliced, not copied). */
+export const FILE_READ_BYTES = 64 * 1024
+
+/** Options of {@link send} beyond the command line. */
+export interface SendRunOptions {
+  /** Endpoint options under those of the command line (tests: shorter timeouts). */
+  readonly endpoint?: EndpointOptions
+}
+
+/** A send that did not deliver: the MSRP status when there is one, and a readable reason. */
+export interface SendFailure {
+  readonly status: number | undefined
+  readonly reason: string
+}
+
+/** `Stop-sending-message: the peer answered 413 …`. */
+const withPhrase = (status: number, explanation: string): string => {
+  const phrase = REASON_PHRASES[status]
+  return phrase === undefined ? explanation : `${phrase}: ${explanation}`
+}
+
+/**
+ * The failure of a connect or send, from what the session and transport layers reject with. A connection that cannot
+ * be opened, or closes, is 408 as the session layer reports a closed connection (no response came, RFC 4975 §7.1.1).
+ * `refusal` is the first error status the peer answered on the connection, if any.
+ */
+export function failureOf(error: unknown, peer: string, refusal?: number): SendFailure {
+  if (error instanceof SendError) {
+    const what = error.messageId === '' ? 'the binding SEND' : `message ${error.messageId}`
+    // Session gap (spec/cli/send-session-gaps.spec.ts): on a 413 that comes while chunks are still being written, the
+    // session stops its writer first, and the writer's "Stopped" fails the send as WriteFailed 408 before the 413.
+    const stopped = error.reason === 'WriteFailed' && (error.cause as { reason?: unknown } | null)?.reason === 'Stopped'
+    if (stopped && refusal !== undefined) {
+      return { status: refusal, reason: withPhrase(refusal, `the peer answered ${refusal} to ${what}`) }
+    }
+    switch (error.reason) {
+      case 'ErrorResponse':
+        return {
+          status: error.status,
+          reason: withPhrase(error.status, `the peer answered ${error.status} to ${what}`)
+        }
+      case 'FailureReport':
+        return { status: error.status, reason: withPhrase(error.status, `failure REPORT ${error.status} for ${what}`) }
+      case 'Timeout':
+        return { status: 408, reason: withPhrase(408, `no response to ${what} in time`) }
+      case 'ConnectionClosed':
+        return { status: 408, reason: `the connection to ${peer} closed before ${what} was answered` }
+      default:
+        return { status: error.status, reason: withPhrase(error.status, `${what}: ${error.message}`) }
+    }
+  }
+  // The binding SEND's own timer (bindTimeoutMs) fires as rxjs's TimeoutError (C-7.1.1-6: a local 408).
+  if (error instanceof TimeoutError)
+    return { status: 408, reason: withPhrase(408, 'no response to the binding SEND in time') }
+  // The connection ended before the binding SEND's response (the transactions stream completed empty).
+  if (error instanceof EmptyError || error instanceof ClosedBeforeBinding) {
+    return { status: 408, reason: `the connection to ${peer} closed before the binding SEND was answered` }
+  }
+  if (error instanceof TransportError) return { status: 408, reason: `cannot connect to ${peer}: ${error.message}` }
+  return { status: undefined, reason: messageOf(error) }
+}
+
+/** The message of an error-like value (errors of Node's fs may come from another realm: no `instanceof Error`). */
+export const messageOf = (e: unknown): string => {
+  const m = (e as { message?: unknown } | null)?.message
+  return typeof m === 'string' ? m : String(e)
+}
+
+/** The binding SEND was not answered before the connection closed. */
+class ClosedBeforeBinding extends Error {}
+
+/**
+ * Binds `session` over `transport` (RFC 4975 §5.4, C-5.4-3). The connection is dialled here rather than by
+ * `MsrpEndpoint.connect` so that its end can be watched: a peer that closes before answering the binding SEND would
+ * otherwise leave `connect` waiting for its 30 s timer (see the session gaps in spec/cli/send-session-gaps.spec.ts).
+ */
+async function bind(
+  endpoint: MsrpEndpoint,
+  session: MsrpSession,
+  path: readonly string[],
+  transport: Transport
+): Promise<void> {
+  const connecting = endpoint.connect(session, path, transport)
+  // `connect` binds the session to the connection over `transport` before it first waits. The connection's
+  // `responses$` completes once it has ended, after every byte that arrived was read: a response that came just
+  // before the end settles `connect` in the microtasks that follow, so the end is only reported a turn later.
+  const ended$: Observable<unknown> = session.connection?.responses$ ?? transport.closed$
+  let watching: Subscription | undefined
+  const ended = new Promise<never>((_, reject) => {
+    watching = ended$.subscribe({ complete: () => void setImmediate(() => reject(new ClosedBeforeBinding())) })
+  })
+  try {
+    await Promise.race([connecting, ended])
+  } finally {
+    watching?.unsubscribe()
+  }
+}
+
+/** Writes one NDJSON line (progress lines are small and bounded by the number of chunks, so not awaited). */
+const line = (out: Writable, o: object): void => void out.write(JSON.stringify(o) + '\n')
+
+/** A progress bar redrawn in place on a terminal: `=` acknowledged, `-` written and not yet acknowledged. */
+export class ProgressBar {
+  private last = ''
+
+  constructor(
+    private readonly out: Writable & { readonly columns?: number },
+    private readonly total: number
+  ) {}
+
+  update(sent: number, acknowledged: number): void {
+    const width = Math.max(10, Math.min(50, (this.out.columns ?? 80) - 40))
+    const fraction = (n: number): number => (this.total === 0 ? 1 : Math.min(1, n / this.total))
+    const done = Math.floor(fraction(acknowledged) * width)
+    const written = Math.max(done, Math.floor(fraction(sent) * width))
+    const bar = '='.repeat(done) + '-'.repeat(written - done) + ' '.repeat(width - written)
+    const percent = Math.floor(fraction(acknowledged) * 100)
+    const text = `[${bar}] ${String(percent).padStart(3)}% ${mib(acknowledged)}/${mib(this.total)} MiB`
+    if (text === this.last) return // redraw only what changes: a few hundred lines at most, not one per chunk
+    this.last = text
+    this.out.write(`\r${text}`)
+  }
+
+  /** Ends the bar's line, so what follows starts on a new one. */
+  finish(): void {
+    if (this.last !== '') this.out.write('\n')
+    this.last = ''
+  }
+}
+
+const mib = (n: number): string => (n / (1024 * 1024)).toFixed(1)
+
+const isTerminal = (s: Writable): boolean => (s as Writable & { readonly isTTY?: boolean }).isTTY === true
+
+/** The content to send, its size, and what to release afterwards. */
+interface Source {
+  readonly content: ContentSource
+  readonly size: number | undefined
+  readonly release: () => Promise<void>
+}
+
+/** Opens `--file` (streamed in {@link FILE_READ_BYTES} reads, never read whole) or encodes `--text`. */
+async function openSource(args: SendArgs): Promise<Source> {
+  if (args.body.kind === 'text') return { content: args.body.text, size: undefined, release: () => Promise.resolve() }
+  let handle: FileHandle | undefined
+  try {
+    handle = await open(args.body.path, 'r')
+    const stat = await handle.stat()
+    if (!stat.isFile()) throw new Error('not a regular file')
+    const stream = handle.createReadStream({ highWaterMark: FILE_READ_BYTES, autoClose: true })
+    return { content: stream, size: stat.size, release: () => (stream.destroy(), Promise.resolve()) }
+  } catch (e) {
+    await handle?.close().catch(() => undefined)
+    throw new Error(`cannot read --file ${args.body.path}: ${messageOf(e)}`)
+  }
+}
+
+/**
+ * Runs `rx-msrp send` with `args` on `stdio`. Resolves to the exit status: 0 delivered, 1 not, 2 usage (docs/cli.md).
+ */
+export async function send(args: readonly string[], stdio: Stdio, options: SendRunOptions = {}): Promise<number> {
+  const { stdout, stderr } = stdio
+  const decoded = decodeSendArgs(args)
+  if (E.isLeft(decoded)) {
+    stderr.write(`rx-msrp send: ${formatUsageError(decoded.left)}\n\n${SEND_USAGE}`)
+    return EXIT_USAGE
+  }
+  const a = decoded.right
+  const peer = formatUri(a.toPath[0]!)
+  const fail = (f: SendFailure): number => {
+    stderr.write(`rx-msrp send: ${f.status === undefined ? '' : `${f.status} `}${f.reason}\n`)
+    if (a.json)
+      line(stdout, { event: 'error', ...(f.status === undefined ? {} : { status: f.status }), reason: f.reason })
+    return EXIT_FAILURE
+  }
+
+  let ca: Buffer | undefined
+  let source: Source
+  try {
+    ca =
+      a.ca === undefined
+        ? undefined
+        : await readFile(a.ca).catch((e: Error) => {
+            throw new Error(`cannot read --ca ${a.ca}: ${e.message}`)
+          })
+    source = await openSource(a)
+  } catch (e) {
+    return fail(failureOf(e, peer))
+  }
+
+  const base = options.endpoint ?? {}
+  const dialOptions = {
+    ...base.dial,
+    ...(ca !== undefined ? { ca } : {}),
+    // --insecure: testing only (RFC 4975 §14.3 requires the certificate to be verified).
+    ...(a.insecure ? { rejectUnauthorized: false } : {})
+  }
+  const endpoint = new MsrpEndpoint({
+    ...base,
+    ...(a.chunkSize !== undefined ? { chunkBytes: a.chunkSize } : {}),
+    dial: dialOptions
+  })
+  const bar = a.body.kind === 'file' && isTerminal(stderr) ? new ProgressBar(stderr, source.size ?? 0) : undefined
+  const onEvent = (e: SendEvent): void => {
+    switch (e.type) {
+      case 'progress':
+        bar?.update(e.sent, e.acknowledged)
+        if (a.json) line(stdout, { event: 'progress', sent: e.sent, acknowledged: e.acknowledged, total: e.total })
+        return
+      case 'report':
+        if (a.json) line(stdout, { event: 'report', messageId: e.messageId, reported: e.reported, status: e.status })
+        return
+      case 'done':
+        bar?.finish()
+        if (a.json) line(stdout, { event: 'done', messageId: e.messageId, size: e.size })
+        else
+          stdout.write(
+            `sent message ${e.messageId} (${e.size} bytes) to ${peer}${a.successReport ? ', reported delivered' : ''}\n`
+          )
+        return
+    }
+  }
+  const sendOptions: SendOptions = {
+    successReport: a.successReport,
+    failureReport: a.failureReport,
+    ...(a.contentType !== undefined ? { contentType: a.contentType } : {}),
+    ...(source.size !== undefined ? { size: source.size } : {})
+  }
+  let refusal: number | undefined
+  let refusals: Subscription | undefined
+  try {
+    const session = endpoint.createSession(a.from)
+    const transport = await firstValueFrom(dial(a.toPath[0]!, dialOptions))
+    await bind(
+      endpoint,
+      session,
+      a.toPath.map((u) => formatUri(u)),
+      transport
+    )
+    // Only this message's chunks are answered on this connection from now on: its first error status, for failureOf.
+    refusals = session.connection?.responses$.subscribe((r) => {
+      if (r.status >= 300) refusal ??= r.status
+    })
+    await lastValueFrom(session.send(source.content, sendOptions).pipe(tap(onEvent)))
+    return EXIT_OK
+  } catch (e) {
+    bar?.finish()
+    return fail(failureOf(e, peer, refusal))
+  } finally {
+    refusals?.unsubscribe()
+    endpoint.close()
+    await source.release()
+  }
+}
