@@ -175,3 +175,83 @@ describe('content types (RFC 4975 §8.6)', () => {
     close()
   })
 })
+
+describe('more end to end (RFC 4975 §5.4, §7.1.1)', () => {
+  it('C-5.4-1: several sessions share one connection, each gets its own messages', async () => {
+    const aliceEp = new MsrpEndpoint()
+    const bobEp = new MsrpEndpoint()
+    const [ta, tb] = memoryPair()
+    bobEp.accept(tb)
+    const bob1 = bobEp.createSession(uri(2855))
+    const bob2 = bobEp.createSession(uri(2855))
+    const alice1 = aliceEp.createSession(uri(2856))
+    const alice2 = aliceEp.createSession(uri(2856))
+    await aliceEp.connect(alice1, [bob1.uri], ta)
+    // The second session rides the same connection: bind it and send its binding SEND over it.
+    alice2.remotePath = [bob2.uri]
+    alice2.bind(alice1.connection as NonNullable<typeof alice1.connection>)
+    expect(alice2.connection).toBe(alice1.connection)
+    const to1 = nextMessage(bob1)
+    const to2 = nextMessage(bob2)
+    await Promise.all([lastValueFrom(alice1.send('for one')), lastValueFrom(alice2.send('for two'))])
+    expect(new TextDecoder().decode(await (await to1).collect())).toBe('for one')
+    expect(new TextDecoder().decode(await (await to2).collect())).toBe('for two')
+    expect(bob1.connection).toBe(bob2.connection)
+    aliceEp.close()
+    bobEp.close()
+  })
+
+  it.each(['no', 'partial'] as const)(
+    'C-7.1.4-2/3: Failure-Report %s: no 200 comes back, the send completes once written',
+    async (failureReport) => {
+      const { alice, bob, close } = await pair()
+      const incoming = nextMessage(bob)
+      const events = await lastValueFrom(alice.send('quiet', { failureReport }).pipe(toArray()))
+      expect(events[events.length - 1]).toMatchObject({ type: 'done', size: 5 })
+      expect(
+        events.filter((e) => e.type === 'progress').every((e) => (e as { acknowledged: number }).acknowledged === 0)
+      ).toBe(true)
+      expect(new TextDecoder().decode(await (await incoming).collect())).toBe('quiet')
+      close()
+    }
+  )
+
+  it('streams a 1 GiB message over TCP with sha256 equal on both sides', async () => {
+    let listening: Subscription | undefined
+    const listener = await new Promise<Listener>((resolve, reject) => {
+      listening = listenTcp({ host: '127.0.0.1', port: 0 }).subscribe({ next: resolve, error: reject })
+    })
+    const bobEp = new MsrpEndpoint()
+    bobEp.serve(listener)
+    const bob = bobEp.createSession(uri(listener.address.port))
+    const aliceEp = new MsrpEndpoint({ chunkBytes: 256 * 1024 })
+    const alice = aliceEp.createSession(uri(1))
+    await aliceEp.connect(alice, [bob.uri])
+    const total = 1024 * 1024 * 1024
+    const block = pseudoRandom(1024 * 1024, 7)
+    const sent = createHash('sha256')
+    async function* source() {
+      for (let k = 0; k < total / block.length; k++) {
+        block[0] = k & 0xff // every MiB differs
+        sent.update(block)
+        yield block.slice()
+      }
+    }
+    const received = nextMessage(bob).then(async (m) => {
+      const h = createHash('sha256')
+      let n = 0
+      for await (const part of m.body) {
+        h.update(part)
+        n += part.length
+      }
+      return { n, digest: h.digest('hex') }
+    })
+    await lastValueFrom(alice.send(source(), { size: total }))
+    const got = await received
+    expect(got.n).toBe(total)
+    expect(got.digest).toBe(sent.digest('hex'))
+    aliceEp.close()
+    bobEp.close()
+    listening?.unsubscribe()
+  }, 300_000)
+})
