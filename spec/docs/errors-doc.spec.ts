@@ -29,14 +29,19 @@ const SOURCES = [
  * tag. Reasons they share with the failure type `sharedWith` are documented in that type's table only.
  */
 const ERROR_CLASSES = [
-  { file: path.join(ROOT, 'src', 'operators', 'errors.ts'), name: 'MsrpConnectionError', sharedWith: 'FramingFailure' }
+  { file: path.join(ROOT, 'src', 'operators', 'errors.ts'), name: 'MsrpConnectionError', sharedWith: 'FramingFailure' },
+  { file: path.join(ROOT, 'src', 'transport', 'transport.ts'), name: 'TransportError', sharedWith: '' },
+  { file: path.join(ROOT, 'src', 'session', 'writer.ts'), name: 'WriterError', sharedWith: '' },
+  { file: path.join(ROOT, 'src', 'session', 'session.ts'), name: 'SendError', sharedWith: '' }
 ] as const
 
 /** What the fatal column of a union's rows says; `undefined` where its table has none. */
 const FATAL_OF: Readonly<Record<string, ((tag: string) => 'yes' | 'no') | undefined>> = {
   WireFailure: (tag) => (isFatal({ _tag: tag } as WireFailure) ? 'yes' : 'no'),
   TransactionFailure: () => 'no', // a value of the stream: one transaction, never the connection
-  MsrpConnectionError: () => 'yes' // the error channel: the connection is over
+  MsrpConnectionError: () => 'yes', // the error channel: the connection is over
+  TransportError: () => 'yes', // the transport has ended
+  SendError: () => 'no' // one message failed; the connection and the session go on
 }
 
 /** Failure types that must be found, so that a broken extraction cannot pass vacuously. */
