@@ -18,7 +18,6 @@ import {
 import { listen } from '../../src/cli/listen'
 import { failureOf } from '../../src/cli/send'
 import { SendError } from '../../src/session/session'
-import { WriterError } from '../../src/session/writer'
 import { inputOf, Sink } from './cli-io'
 
 let dir: TempDir
@@ -119,14 +118,20 @@ describe('rx-msrp send: delivery failures (exit 1)', () => {
 })
 
 describe('failureOf', () => {
-  it('names the 413 the peer answered when the session reports it as its writer stopping (408 WriteFailed)', () => {
-    // The session gap of spec/cli/send-session-gaps.spec.ts, as the session reports it today.
-    const stopped = new SendError('WriteFailed', 408, 'm1', 'WriterError: Stopped', new WriterError('Stopped'))
-    expect(failureOf(stopped, 'msrp://b.example:9/s;tcp', 413)).toEqual({
+  it('names the status the peer answered, with its phrase', () => {
+    const refused = new SendError('ErrorResponse', 413, 'm1', 'chunk t1: ErrorResponse 413')
+    expect(failureOf(refused, 'msrp://b.example:9/s;tcp')).toEqual({
       status: 413,
       reason: 'Stop-sending-message: the peer answered 413 to message m1'
     })
-    expect(failureOf(stopped, 'msrp://b.example:9/s;tcp')).toMatchObject({ status: 408 })
+  })
+
+  it('reports a connection closed before the binding SEND was answered as 408', () => {
+    const closed = new SendError('ConnectionClosed', 408, '', 'binding SEND failed: 408 (ConnectionClosed)')
+    expect(failureOf(closed, 'msrp://b.example:9/s;tcp')).toEqual({
+      status: 408,
+      reason: 'the connection to msrp://b.example:9/s;tcp closed before the binding SEND was answered'
+    })
   })
 })
 

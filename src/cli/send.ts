@@ -11,13 +11,13 @@
 import * as E from 'fp-ts/Either'
 import { open, readFile, type FileHandle } from 'node:fs/promises'
 import type { Writable } from 'node:stream'
-import { firstValueFrom, lastValueFrom, tap, TimeoutError, EmptyError, type Observable, type Subscription } from 'rxjs'
+import { lastValueFrom, tap } from 'rxjs'
 import { REASON_PHRASES } from '../wire/replies'
 import { formatUri } from '../wire/uri'
-import { dial, MsrpEndpoint, type EndpointOptions } from '../session/endpoint'
-import { SendError, type MsrpSession, type SendEvent, type SendOptions } from '../session/session'
+import { MsrpEndpoint, type EndpointOptions } from '../session/endpoint'
+import { SendError, type SendEvent, type SendOptions } from '../session/session'
 import type { ContentSource } from '../session/content'
-import { TransportError, type Transport } from '../transport/transport'
+import { TransportError } from '../transport/transport'
 import { decodeSendArgs, formatUsageError, type SendArgs } from './options'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type Stdio } from './stdio'
 
@@ -77,17 +77,10 @@ const withPhrase = (status: number, explanation: string): string => {
 /**
  * The failure of a connect or send, from what the session and transport layers reject with. A connection that cannot
  * be opened, or closes, is 408 as the session layer reports a closed connection (no response came, RFC 4975 §7.1.1).
- * `refusal` is the first error status the peer answered on the connection, if any.
  */
-export function failureOf(error: unknown, peer: string, refusal?: number): SendFailure {
+export function failureOf(error: unknown, peer: string): SendFailure {
   if (error instanceof SendError) {
     const what = error.messageId === '' ? 'the binding SEND' : `message ${error.messageId}`
-    // Session gap (spec/cli/send-session-gaps.spec.ts): on a 413 that comes while chunks are still being written, the
-    // session stops its writer first, and the writer's "Stopped" fails the send as WriteFailed 408 before the 413.
-    const stopped = error.reason === 'WriteFailed' && (error.cause as { reason?: unknown } | null)?.reason === 'Stopped'
-    if (stopped && refusal !== undefined) {
-      return { status: refusal, reason: withPhrase(refusal, `the peer answered ${refusal} to ${what}`) }
-    }
     switch (error.reason) {
       case 'ErrorResponse':
         return {
@@ -104,13 +97,6 @@ export function failureOf(error: unknown, peer: string, refusal?: number): SendF
         return { status: error.status, reason: withPhrase(error.status, `${what}: ${error.message}`) }
     }
   }
-  // The binding SEND's own timer (bindTimeoutMs) fires as rxjs's TimeoutError (C-7.1.1-6: a local 408).
-  if (error instanceof TimeoutError)
-    return { status: 408, reason: withPhrase(408, 'no response to the binding SEND in time') }
-  // The connection ended before the binding SEND's response (the transactions stream completed empty).
-  if (error instanceof EmptyError || error instanceof ClosedBeforeBinding) {
-    return { status: 408, reason: `the connection to ${peer} closed before the binding SEND was answered` }
-  }
   if (error instanceof TransportError) return { status: 408, reason: `cannot connect to ${peer}: ${error.message}` }
   return { status: undefined, reason: messageOf(error) }
 }
@@ -119,36 +105,6 @@ export function failureOf(error: unknown, peer: string, refusal?: number): SendF
 export const messageOf = (e: unknown): string => {
   const m = (e as { message?: unknown } | null)?.message
   return typeof m === 'string' ? m : String(e)
-}
-
-/** The binding SEND was not answered before the connection closed. */
-class ClosedBeforeBinding extends Error {}
-
-/**
- * Binds `session` over `transport` (RFC 4975 §5.4, C-5.4-3). The connection is dialled here rather than by
- * `MsrpEndpoint.connect` so that its end can be watched: a peer that closes before answering the binding SEND would
- * otherwise leave `connect` waiting for its 30 s timer (see the session gaps in spec/cli/send-session-gaps.spec.ts).
- */
-async function bind(
-  endpoint: MsrpEndpoint,
-  session: MsrpSession,
-  path: readonly string[],
-  transport: Transport
-): Promise<void> {
-  const connecting = endpoint.connect(session, path, transport)
-  // `connect` binds the session to the connection over `transport` before it first waits. The connection's
-  // `responses$` completes once it has ended, after every byte that arrived was read: a response that came just
-  // before the end settles `connect` in the microtasks that follow, so the end is only reported a turn later.
-  const ended$: Observable<unknown> = session.connection?.responses$ ?? transport.closed$
-  let watching: Subscription | undefined
-  const ended = new Promise<never>((_, reject) => {
-    watching = ended$.subscribe({ complete: () => void setImmediate(() => reject(new ClosedBeforeBinding())) })
-  })
-  try {
-    await Promise.race([connecting, ended])
-  } finally {
-    watching?.unsubscribe()
-  }
 }
 
 /** Writes one NDJSON line (progress lines are small and bounded by the number of chunks, so not awaited). */
@@ -281,28 +237,19 @@ export async function send(args: readonly string[], stdio: Stdio, options: SendR
     ...(a.contentType !== undefined ? { contentType: a.contentType } : {}),
     ...(source.size !== undefined ? { size: source.size } : {})
   }
-  let refusal: number | undefined
-  let refusals: Subscription | undefined
   try {
     const session = endpoint.createSession(a.from)
-    const transport = await firstValueFrom(dial(a.toPath[0]!, dialOptions))
-    await bind(
-      endpoint,
+    // The binding SEND (C-5.4-3): a refusal, a close or a timeout rejects with a SendError carrying the status.
+    await endpoint.connect(
       session,
-      a.toPath.map((u) => formatUri(u)),
-      transport
+      a.toPath.map((u) => formatUri(u))
     )
-    // Only this message's chunks are answered on this connection from now on: its first error status, for failureOf.
-    refusals = session.connection?.responses$.subscribe((r) => {
-      if (r.status >= 300) refusal ??= r.status
-    })
     await lastValueFrom(session.send(source.content, sendOptions).pipe(tap(onEvent)))
     return EXIT_OK
   } catch (e) {
     bar?.finish()
-    return fail(failureOf(e, peer, refusal))
+    return fail(failureOf(e, peer))
   } finally {
-    refusals?.unsubscribe()
     endpoint.close()
     await source.release()
   }
