@@ -2,6 +2,7 @@
  * In-process harness for the `listen` and `send` specs: a listener run until stopped, whose output lines can be
  * awaited, senders run to their exit status, temporary files and certificates.
  */
+export { pseudoRandom } from '../helpers/bytes'
 import { createHash } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -142,17 +143,6 @@ export async function runSend(
 export const records = (sink: Sink): Record<string, unknown>[] => sink.lines as Record<string, unknown>[]
 
 export const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')
-
-/** Deterministic bytes that are not text (every byte value, NULs, invalid UTF-8). */
-export function pseudoRandom(n: number, seed = 1): Buffer {
-  const out = Buffer.alloc(n)
-  let x = seed
-  for (let k = 0; k < n; k++) {
-    x = (x * 1103515245 + 12345) >>> 0
-    out[k] = x >>> 24
-  }
-  return out
-}
 
 /** A temporary directory, removed by `remove()`. */
 export interface TempDir {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { pseudoRandom } from '../helpers/bytes'
 import { firstValueFrom, lastValueFrom, toArray, type Subscription } from 'rxjs'
 import { memoryPair } from '../../src/transport/memory'
 import { listenTcp } from '../../src/transport/tcp'
@@ -11,16 +12,6 @@ import { SendError, type SendEvent } from '../../src/session/session'
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
 const uri = (port: number) => `msrp://127.0.0.1:${port}/${newSessionId()};tcp`
 const nextMessage = (s: { messages$: import('rxjs').Observable<IncomingMessage> }) => firstValueFrom(s.messages$)
-
-function pseudoRandom(n: number, seed = 1): Uint8Array {
-  const out = new Uint8Array(n)
-  let x = seed
-  for (let k = 0; k < n; k++) {
-    x = (x * 1103515245 + 12345) >>> 0
-    out[k] = x >>> 24
-  }
-  return out
-}
 
 /** Alice (active) and Bob (passive) over an in-memory transport pair. */
 async function pair(bobOptions = {}) {
