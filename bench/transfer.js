@@ -127,3 +127,5 @@ module.exports = async function transferBench() {
   })
   return rows
 }
+module.exports.rawTcp = rawTcp
+module.exports.transfer = transfer

@@ -138,9 +138,29 @@ describe('matchTransactions()', () => {
         scheduler.schedule(() => (openBefore = timers.open()), 3)
         scheduler.schedule(() => (openAfter = timers.open()), 5)
       })
-      expect(openBefore).toBe(2) // a and b wait for their responses
+      expect(openBefore).toBe(1) // a and b wait for their responses, under one timer armed for a's deadline
       expect(openAfter).toBe(0)
-      expect(timers.total()).toBe(2) // c came after the unsubscription
+      expect(timers.total()).toBe(1) // c came after the unsubscription
+    })
+
+    it('times out each of many pending requests at its own deadline with one timer at a time (C-7.1.1-6)', () => {
+      const scheduler = testScheduler()
+      const timers = tracking(scheduler)
+      let most = 0
+      scheduler.run(({ cold, hot, expectObservable }) => {
+        const E5 = send('tidEEEE5')
+        const okB = response(B.transactionId)
+        const requests = cold('ab-e', { a: A, b: B, e: E5 })
+        const responses = hot<MsrpResponse>('--x', { x: okB })
+        const outcomes = requests.pipe(matchTransactions(responses, { timeoutMs: 10, scheduler: timers.scheduler }))
+        expectObservable(outcomes).toBe('--r-------a--e', {
+          r: success(B, okB),
+          a: timedOut(A),
+          e: timedOut(E5)
+        })
+        for (let t = 0; t < 14; t++) scheduler.schedule(() => (most = Math.max(most, timers.open())), t)
+      })
+      expect(most).toBe(1)
     })
   })
 

@@ -193,6 +193,25 @@ describe('chooseTransactionId (C-7.1-1, C-7.1-10)', () => {
     expect(endLineOccursIn(body, 'needle99')).toBe(true)
     expect(endLineOccursIn(body, 'needle98')).toBe(false)
   })
+
+  it('agrees with a naive search on bodies made of dashes, id characters and noise (C-7.1-10)', () => {
+    const naive = (body: Uint8Array, id: string): boolean => {
+      const hay = Array.from(body, (b) => String.fromCharCode(b)).join('')
+      return hay.includes('-------' + id)
+    }
+    const byte = fc.constantFrom(0x2d, 0x2d, 0x2d, 0x61, 0x62, 0x2b, 0x0d, 0x0a, 0x00, 0xff)
+    const id = fc.stringMatching(/^[ab][ab+-]{0,5}$/)
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), fc.array(byte, { maxLength: 64 }), id, (noise, made, tid) => {
+        const body = Uint8Array.from([...made, ...noise, ...made])
+        expect(endLineOccursIn(body, tid)).toBe(naive(body, tid))
+      }),
+      { numRuns: 5000 }
+    )
+    expect(endLineOccursIn(utf8('x---------ab+'), 'ab+')).toBe(true) // a run longer than 7 dashes
+    expect(endLineOccursIn(utf8('------ab'), 'ab')).toBe(false) // only 6
+    expect(endLineOccursIn(utf8('--------x'), '-x')).toBe(true) // not an ident: generic search
+  })
 })
 
 describe('chunkByteRange (RFC 4975 §7.1.1)', () => {

@@ -82,7 +82,8 @@ type Expectation = 'response' | 'errorsOnly' | 'nothing'
 interface Pending {
   readonly request: MsrpRequest
   readonly expectation: 'response' | 'errorsOnly'
-  timer: Subscription | undefined
+  /** When it times out, by the scheduler's clock. */
+  readonly deadline: number
   settled: boolean
 }
 
@@ -185,12 +186,32 @@ export function matchTransactions(
         completeIfIdle()
       }
 
+      /**
+       * One timer for all pending requests, not one each (a timer per chunk cost more than the chunk's bookkeeping):
+       * every request waits the same `timeoutMs`, so deadlines grow in tracking order, and `pending` (a Map keeps
+       * insertion order) always starts with the next request to expire. The timer is armed for that first deadline;
+       * when it fires it expires what is due and re-arms for the next. A request answered early leaves the timer as
+       * it is: it then fires once for nothing and re-arms.
+       */
+      let sweep: Subscription | undefined
+      const arm = (): void => {
+        const first = pending.values().next()
+        if (first.done === true) return
+        sweep = timer(Math.max(0, first.value.deadline - scheduler.now()), scheduler).subscribe(() => {
+          sweep = undefined
+          const now = scheduler.now()
+          for (const entry of pending.values()) {
+            if (entry.deadline > now) break
+            expire(entry)
+          }
+          if (sweep === undefined) arm()
+        })
+      }
+
       const track = (request: MsrpRequest, expectation: Pending['expectation']): void => {
-        const entry: Pending = { request, expectation, timer: undefined, settled: false }
+        const entry: Pending = { request, expectation, deadline: scheduler.now() + timeoutMs, settled: false }
         pending.set(request.transactionId, entry)
-        const t = timer(timeoutMs, scheduler).subscribe(() => expire(entry))
-        if (entry.settled) t.unsubscribe()
-        else entry.timer = t
+        if (sweep === undefined) arm()
       }
 
       /** Takes the oldest held response for `transactionId`, if any. */
@@ -236,7 +257,6 @@ export function matchTransactions(
         if (entry === undefined) return hold(response)
         // C-7.2-2: a response carries the transaction id of its request; it ends that transaction, whatever its status.
         entry.settled = true
-        entry.timer?.unsubscribe()
         pending.delete(response.transactionId)
         subscriber.next(answered(entry.request, response))
         completeIfIdle()
@@ -285,7 +305,7 @@ export function matchTransactions(
       return () => {
         requestSubscription.unsubscribe()
         responseSubscription.unsubscribe()
-        for (const entry of pending.values()) entry.timer?.unsubscribe()
+        sweep?.unsubscribe()
         for (const list of held.values()) for (const entry of list) entry.timer?.unsubscribe()
         pending.clear()
         held.clear()

@@ -30,9 +30,11 @@ export interface SocketTransportOptions {
  * - Reading is paused until `incoming$` is subscribed and while `pause()` is in effect; the kernel's receive window
  *   then pushes back on the peer. A clean end (FIN) completes `incoming$` after the bytes before it; an error fails it
  *   with `TransportError` (`Reset`, or `TlsFailed` for a TLS error).
- * - `write(pieces)` corks the socket, writes each piece and uncorks, so the pieces leave in one `writev` system call
- *   instead of one per piece (Kamailio writes each piece separately and pays for it). Pieces are not copied: do not
- *   change them afterwards. It returns `socket.write`'s backpressure verdict, and `drain$` is the socket's `'drain'`.
+ * - `write(pieces)` corks the socket and leaves it corked until the current tick's callbacks and promise jobs have
+ *   run (`process.nextTick`), so every frame written in one turn of the event loop (all the 200s for the chunks of
+ *   one read, a run of SEND chunks) leaves in one `writev` system call instead of one per frame or piece (Kamailio
+ *   writes each piece separately and pays for it). Pieces are not copied: do not change them afterwards. It returns
+ *   `socket.write`'s backpressure verdict, and `drain$` is the socket's `'drain'`.
  * - `closed$` fires as soon as the transport is closed or has failed; `incoming$` ends only once the consumer reads
  *   again (not paused), after what it had not read yet.
  * - `close()` completes `incoming$` at once, sends FIN after the queued bytes and destroys the socket when the peer's
@@ -47,6 +49,7 @@ export function socketTransport(
   const drain$ = new Subject<void>()
   const closed$ = new AsyncSubject<void>()
   let closed = false
+  let corked = false
   let closeTimer: ReturnType<typeof setTimeout> | undefined
 
   const markClosed = (): void => {
@@ -74,6 +77,11 @@ export function socketTransport(
     socket.end()
     closeTimer = setTimeout(() => socket.destroy(), closeTimeoutMs)
     closeTimer.unref()
+  }
+
+  const uncork = (): void => {
+    corked = false
+    socket.uncork()
   }
 
   socket.setNoDelay(true)
@@ -113,10 +121,13 @@ export function socketTransport(
     info,
     write(pieces) {
       if (closed || !socket.writable) return false
+      if (!corked) {
+        corked = true
+        socket.cork()
+        process.nextTick(uncork)
+      }
       let ok = true
-      socket.cork()
       for (const piece of pieces) if (piece.length > 0) ok = socket.write(piece)
-      socket.uncork()
       return ok && !socket.writableNeedDrain
     },
     pause: () => inbox.pause(),
