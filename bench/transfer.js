@@ -1,129 +1,101 @@
 // Endpoint transfer throughput and receiver memory (issue 3). Run through `npm run bench` (builds dist/ first).
-// One process holds both ends, as the raw-socket baseline does, so the ratio compares like with like.
+// Node → node: the receiver runs in a process of its own (bench/transfer-receiver.js), for the raw-socket baseline
+// and for the endpoints alike, so the ratio compares like with like and each side has its own event loop, as two
+// real peers would. Throughput is the receiver's: bytes over the time from its first byte to its last.
 'use strict'
 const net = require('node:net')
+const path = require('node:path')
+const { fork } = require('node:child_process')
 const { randomBytes } = require('node:crypto')
-const { lastValueFrom, firstValueFrom } = require('rxjs')
+const { lastValueFrom } = require('rxjs')
 const { MsrpEndpoint } = require('../dist/session/endpoint')
-const { listenTcp } = require('../dist/transport/tcp')
-const { listenWebSocket } = require('../dist/transport/websocket')
 const { newSessionId } = require('../dist/wire/ids')
 
 const MiB = 1024 * 1024
 const TOTAL_BYTES = 512 * MiB
 const WRITE_BYTES = 64 * 1024
+/** No single case may run longer than this; the bench then fails rather than hang. */
+const CASE_TIMEOUT_MS = 120_000
 const block = randomBytes(WRITE_BYTES)
 
-/** Raw TCP loopback: 64 KiB writes, honouring backpressure; resolves with MB/s once the reader has it all. */
-function rawTcp(total) {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer((socket) => {
-      let got = 0
-      const t0 = process.hrtime.bigint()
-      socket.on('data', (d) => {
-        got += d.length
-        if (got >= total) {
-          const s = Number(process.hrtime.bigint() - t0) / 1e9
-          socket.destroy()
-          server.close()
-          resolve(total / 1e6 / s)
-        }
-      })
+/** Starts the receiver process with `cmd`; resolves with its listening reply and a promise of its result. */
+function receiver(cmd) {
+  const child = fork(path.join(__dirname, 'transfer-receiver.js'), [], { stdio: 'inherit' })
+  const timer = setTimeout(() => child.kill(), CASE_TIMEOUT_MS)
+  const replies = []
+  const waiters = []
+  child.on('message', (m) => (waiters.length > 0 ? waiters.shift()(m) : replies.push(m)))
+  const next = () =>
+    new Promise((resolve, reject) => {
+      if (replies.length > 0) return resolve(replies.shift())
+      waiters.push(resolve)
+      child.once('exit', (code) => reject(new Error(`receiver exited (${code}) before answering`)))
     })
-    server.listen(0, '127.0.0.1', () => {
-      const c = net.connect(server.address().port, '127.0.0.1', () => {
-        let sent = 0
-        const pump = () => {
-          while (sent < total) {
-            sent += WRITE_BYTES
-            if (!c.write(block)) return c.once('drain', pump)
-          }
-        }
-        pump()
-      })
-      c.on('error', reject)
-    })
-  })
+  child.send(cmd)
+  return next().then((ready) => ({
+    ready,
+    result: next().finally(() => clearTimeout(timer))
+  }))
 }
 
 async function* source(total) {
   for (let sent = 0; sent < total; sent += WRITE_BYTES) yield block
 }
 
-/** Keeps a listener alive while `fn` runs. */
-async function withListener(listen$, fn) {
-  let sub
-  const listener = await new Promise((resolve, reject) => (sub = listen$.subscribe({ next: resolve, error: reject })))
-  try {
-    return await fn(listener)
-  } finally {
-    sub.unsubscribe()
+const mbps = (r) => r.got / 1e6 / (r.ms / 1000)
+const growth = (r) => (r.rssPeak - r.rss0) / MiB
+
+/** Raw TCP loopback: 64 KiB writes honouring backpressure, to a plain socket reader in another process. */
+async function rawTcp(total) {
+  const { ready, result } = await receiver({ mode: 'raw', total })
+  const socket = net.connect(ready.port, '127.0.0.1')
+  await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject))
+  let sent = 0
+  const pump = () => {
+    while (sent < total) {
+      sent += WRITE_BYTES
+      if (!socket.write(block)) return void socket.once('drain', pump)
+    }
   }
+  pump()
+  const r = await result
+  socket.destroy()
+  return { mbps: mbps(r), rssGrowthMiB: growth(r) }
 }
 
-/** Endpoint → endpoint: one message of `total` bytes; the reader consumes at `consume` pace. */
-async function transfer(kind, total, consume = async () => undefined) {
-  const listen$ =
-    kind === 'ws' ? listenWebSocket({ host: '127.0.0.1', port: 0 }) : listenTcp({ host: '127.0.0.1', port: 0 })
-  return withListener(listen$, async (listener) => {
-    const port = listener.address.port
-    const bobEp = new MsrpEndpoint()
-    bobEp.serve(listener)
-    const bob = bobEp.createSession(`msrp://127.0.0.1:${port}/${newSessionId()};${kind}`)
-    const aliceEp = new MsrpEndpoint()
-    const alice = aliceEp.createSession(`msrp://127.0.0.1:1/${newSessionId()};${kind}`)
-    await aliceEp.connect(alice, [bob.uri])
-    const rss0 = process.memoryUsage().rss
-    let peak = rss0
-    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20)
-    const received = firstValueFrom(bob.messages$).then(async (m) => {
-      let n = 0
-      for await (const part of m.body) {
-        n += part.length
-        await consume(n)
-      }
-      return n
-    })
-    const t0 = process.hrtime.bigint()
-    await lastValueFrom(alice.send(source(total), { size: total, contentType: 'application/octet-stream' }))
-    const got = await received
-    const s = Number(process.hrtime.bigint() - t0) / 1e9
-    clearInterval(sampler)
-    aliceEp.close()
-    bobEp.close()
-    if (got !== total) throw new Error(`received ${got} of ${total}`)
-    return { mbps: total / 1e6 / s, rssGrowthMiB: (peak - rss0) / MiB }
-  })
+/** Endpoint → endpoint: one message of `total` bytes with default settings; `slow` makes the reader pause. */
+async function transfer(kind, total, slow = false) {
+  const { ready, result } = await receiver({ mode: 'endpoint', kind, total, slow })
+  const alice = new MsrpEndpoint()
+  const session = alice.createSession(`msrp://127.0.0.1:1/${newSessionId()};${kind}`)
+  await alice.connect(session, [ready.uri])
+  await lastValueFrom(session.send(source(total), { size: total, contentType: 'application/octet-stream' }))
+  const r = await result
+  alice.close()
+  if (r.got !== total) throw new Error(`received ${r.got} of ${total}`)
+  return { mbps: mbps(r), rssGrowthMiB: growth(r) }
 }
 
 module.exports = async function transferBench() {
   const rows = []
-  global.gc?.()
   const raw = await rawTcp(TOTAL_BYTES)
-  rows.push({ case: 'raw TCP loopback, 64 KiB writes (baseline)', MBps: raw })
+  rows.push({ case: 'raw TCP loopback node→node, 64 KiB writes (baseline)', MBps: raw.mbps })
   for (const kind of ['tcp', 'ws']) {
     global.gc?.()
     const r = await transfer(kind, TOTAL_BYTES)
     rows.push({
       case: `endpoint→endpoint 512 MiB over ${kind}, default chunks`,
       MBps: r.mbps,
-      ratio: r.mbps / raw,
-      rssGrowthMiB: r.rssGrowthMiB
+      ratio: r.mbps / raw.mbps,
+      receiverRssGrowthMiB: r.rssGrowthMiB
     })
   }
   global.gc?.()
-  // A slow application: 1 ms pause every MiB read (≈ 1 GB/s cap is not the point; the pauses make the queue fill).
-  let nextPause = MiB
-  const slow = await transfer('tcp', 256 * MiB, async (n) => {
-    if (n >= nextPause) {
-      nextPause += MiB
-      await new Promise((r) => setTimeout(r, 1))
-    }
-  })
+  const slow = await transfer('tcp', 256 * MiB, true)
   rows.push({
-    case: 'endpoint→endpoint 256 MiB over tcp, slow reader',
+    case: 'endpoint→endpoint 256 MiB over tcp, slow reader (1 ms pause per MiB)',
     MBps: slow.mbps,
-    rssGrowthMiB: slow.rssGrowthMiB
+    receiverRssGrowthMiB: slow.rssGrowthMiB
   })
   return rows
 }
