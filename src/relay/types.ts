@@ -11,6 +11,7 @@
 import type { Observable } from 'rxjs'
 import type { MsrpRequest, MsrpResponse } from '../wire/model'
 import type { MsrpUri } from '../wire/uri'
+import type { DigestReason } from '../wire/failures'
 import type { Transport } from '../transport/transport'
 
 /** One transport accepted or opened by the relay. */
@@ -51,6 +52,11 @@ export interface Registry {
   dropConnection(connectionId: string): void
   /** Number of live bindings. */
   readonly size: number
+  /**
+   * Whether `issue` cannot create a new binding now (as many live bindings as the registry's bound, once the expired
+   * ones are swept). A refresh of a live binding still works. The AUTH handler then answers 403 (`RegistryFull`).
+   */
+  readonly full: boolean
 }
 
 /** A user's secret as a store keeps it: a plain password or its HA1 (MD5 of `user:realm:password`). */
@@ -70,7 +76,36 @@ export interface AuthOutcome {
   readonly binding?: Binding
   /** Close the connection after writing the response (too many failed attempts: 403 then close). */
   readonly close: boolean
+  /** Why the response is not a 200, for the `auth` event; absent on a 200. */
+  readonly reason?: AuthFailureReason
+  /** Who the AUTH claimed or proved to be (Digest username or connection identity), when known. */
+  readonly user?: string
 }
+
+/**
+ * Why an AUTH was not answered 200 (docs/relay-auth.md lists each with its status): a Digest failure of
+ * `verifyCredentials` (401, `stale=true` for `StaleNonce`), or one of the relay's own reasons.
+ */
+export type AuthFailureReason =
+  | DigestReason
+  /** 401: the AUTH carried no Authorization (the usual first AUTH, R-5.1-5). */
+  | 'NoCredentials'
+  /** 400: To-Path, From-Path, Authorization or Expires is missing where required, duplicated or malformed. */
+  | 'HeaderInvalid'
+  /** 403: authenticated, but the `authorize` policy refused the user (R-6.3-3). */
+  | 'NotAuthorized'
+  /** 423 with Min-Expires: the requested Expires is below the minimum (R-6.3-4). */
+  | 'ExpiresTooLow'
+  /** 423 with Max-Expires: the requested Expires is above the maximum (R-6.3-4). */
+  | 'ExpiresTooHigh'
+  /** 403: the registry holds its maximum of live bindings. */
+  | 'RegistryFull'
+  /** 403 and close: the connection reached its bound of failed AUTHs (R-6.3-11, R-6.1-3). */
+  | 'TooManyFailures'
+  /** 408: the credential store or the `authorize` policy failed (rejected); the client may retry later. */
+  | 'BackendFailed'
+  /** 403 and close: the connection was forgotten while its AUTH was being checked (it has closed). */
+  | 'ConnectionClosed'
 
 /** Answers AUTH requests addressed to this relay (RFC 4976 §6.3). */
 export interface AuthHandler {

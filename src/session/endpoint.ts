@@ -13,6 +13,7 @@ import { connectTls } from '../transport/tls'
 import { connectWebSocket } from '../transport/websocket'
 import { MsrpConnection, type ConnectionOptions } from './connection'
 import { MsrpSession, SendError, type SessionOptions } from './session'
+import { RelayAuthError, RelayRegistration, type RelayAuthOptions } from './relay-client'
 
 export interface DialOptions {
   /** TLS: trusted CAs (PEM), client certificate and key, and whether to verify (default true, C-5.4-5). */
@@ -63,6 +64,7 @@ export class MsrpEndpoint {
   private readonly pool = new Map<string, Promise<MsrpConnection>>()
   private readonly serving = new Set<Subscription>()
   private readonly connections = new Set<MsrpConnection>()
+  private readonly registrations = new Map<MsrpSession, RelayRegistration>()
 
   constructor(private readonly options: EndpointOptions = {}) {}
 
@@ -107,7 +109,21 @@ export class MsrpEndpoint {
     if (first === undefined) throw new TypeError('connect: the remote path is empty')
     const parsed = parseUri(first)
     if (E.isLeft(parsed)) throw new TypeError(`remote path: ${parsed.left.detail}`)
-    const conn = over !== undefined ? this.accept(over) : await this.connectionTo(parsed.right)
+    // A session registered at a relay sends everything to its relay over the connection of its AUTH (RFC 4976
+    // §5.2, R-5.2-1; its URI there is valid on that connection only, R-6.3-6), with To-Path = Use-Path + the peer's
+    // path and From-Path = its own URI (R-5.1-4). The bodiless SEND below still goes first: the relay answers it
+    // hop by hop (R-3-1) and it binds the connection of a relay-less peer on the far side (C-5.4-3).
+    const registration = this.registrations.get(session)
+    if (registration !== undefined && !registration.closed) {
+      registration.setPeerPath(remotePath)
+      remotePath = registration.toPathFor(remotePath)
+    }
+    const conn =
+      registration !== undefined && !registration.closed
+        ? registration.connection
+        : over !== undefined
+          ? this.accept(over)
+          : await this.connectionTo(parsed.right)
     session.remotePath = remotePath
     session.bind(conn)
     const binding: MsrpRequest = {
@@ -159,6 +175,49 @@ export class MsrpEndpoint {
     }
   }
 
+  /**
+   * Authenticates `session` at the relay `relayUri` with AUTH and HTTP Digest (RFC 4976 §5.1, R-5.1-1, R-5.1-2,
+   * R-5.1-6): over a pooled connection to the relay (a `;ws` URI opens a WebSocket, RFC 7977), to which the session
+   * is then bound. Resolves with the registration (`usePath`, `path` for the peer, `expiresSec`), refreshed at
+   * `refreshRatio` of Expires until the session closes; rejects with a `RelayAuthError`. A later `connect` of the
+   * session goes through the relay. `over`: a transport to the relay the caller opened instead (tests, custom
+   * transports). docs/relays-for-clients.md.
+   */
+  async authenticate(
+    session: MsrpSession,
+    relayUri: string | MsrpUri,
+    options: RelayAuthOptions,
+    over?: Transport
+  ): Promise<RelayRegistration> {
+    const parsed = typeof relayUri === 'string' ? parseUri(relayUri) : E.right(relayUri)
+    if (E.isLeft(parsed)) throw new TypeError(`relay URI: ${parsed.left.detail}`)
+    if (parsed.right.scheme !== 'msrps' && options.allowInsecure !== true)
+      throw new RelayAuthError('InsecureTransport', 403, `${formatUri(parsed.right)}: AUTH MUST go over TLS (R-8-4)`)
+    const previous = this.registrations.get(session)
+    const sameRelay = previous !== undefined && !previous.closed && previous.relayUri === formatUri(parsed.right)
+    if (!sameRelay && session.connection !== undefined)
+      throw new RelayAuthError('AlreadyBound', 506, `${session.uri} is already bound to a connection`)
+    const connection = sameRelay
+      ? previous.connection
+      : over !== undefined
+        ? this.accept(over)
+        : await this.connectionTo(parsed.right)
+    const registration = await RelayRegistration.register({ session, connection, relayUri: parsed.right, options })
+    previous?.close()
+    this.registrations.set(session, registration)
+    const forget = (): void => {
+      if (this.registrations.get(session) === registration) this.registrations.delete(session)
+    }
+    registration.events$.subscribe({ complete: forget, error: forget })
+    return registration
+  }
+
+  /** The session's current relay registration, if it has one that has not ended. */
+  registrationOf(session: MsrpSession): RelayRegistration | undefined {
+    const r = this.registrations.get(session)
+    return r !== undefined && !r.closed ? r : undefined
+  }
+
   private connectionTo(uri: MsrpUri): Promise<MsrpConnection> {
     const key = poolKey(uri)
     const existing = this.pool.get(key)
@@ -178,6 +237,8 @@ export class MsrpEndpoint {
 
   /** Closes every session, connection and served listener subscription. */
   close(): void {
+    for (const r of this.registrations.values()) r.close()
+    this.registrations.clear()
     for (const s of this.serving) s.unsubscribe()
     this.serving.clear()
     for (const s of this.sessions.values()) s.close()

@@ -8,7 +8,7 @@
 import * as E from 'fp-ts/Either'
 import * as t from 'io-ts'
 import { HeaderFailure, headerFailure } from '../failures'
-import { getHeaders, Header } from '../model'
+import type { Header } from '../model'
 import { ByteRange } from './byte-range'
 import { ContentType } from './content-type'
 import { AuthenticationInfo, DigestChallenge, DigestCredentials } from './digest-params'
@@ -99,11 +99,17 @@ export function decodeHeader<N extends HeaderName>(
   headers: readonly Header[],
   name: N
 ): E.Either<HeaderFailure, HeaderValue<N> | undefined> {
-  const values = getHeaders(headers, name)
-  const [value] = values
+  // One pass, no allocation: this runs for every header a chunk must carry. Exact spelling first (what every
+  // implementation sends), then the case-insensitive comparison.
+  let value: string | undefined
+  let count = 0
+  let lower: string | undefined
+  for (const [n, v] of headers) {
+    if (n !== name && (n.length !== name.length || n.toLowerCase() !== (lower ??= name.toLowerCase()))) continue
+    if (count++ === 0) value = v
+  }
   if (value === undefined) return E.right(undefined)
-  if (values.length > 1)
-    return E.left(headerFailure(name, 'Duplicate', `${name}: occurs ${values.length} times, expected once`))
+  if (count > 1) return E.left(headerFailure(name, 'Duplicate', `${name}: occurs ${count} times, expected once`))
   return decodeHeaderValue(name, value)
 }
 
