@@ -203,6 +203,19 @@ describe('listenWebSocket', () => {
     server.close()
   })
 
+  it('gives the identity authenticate() names to the transport (RFC 7977 §5.3.1), none without it', async () => {
+    const url = await listen({
+      authenticate: (request) =>
+        request.headers.cookie === 'session=alice' ? { accept: true, identity: 'alice' } : { accept: true }
+    })
+    const { server } = await openPair(url, { headers: { Cookie: 'session=alice' } })
+    expect(server.info.identity).toBe('alice')
+    server.close()
+    const { server: anonymous } = await openPair(url)
+    expect(anonymous.info.identity).toBeUndefined()
+    anonymous.close()
+  })
+
   it('refuses with 500 when authenticate() throws', async () => {
     const url = await listen({
       authenticate: () => {

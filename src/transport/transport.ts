@@ -22,6 +22,12 @@ export interface TransportInfo {
   readonly remote: Endpoint | undefined
   /** The peer's certificate on a TLS/WSS transport when it presented one (the `tls.PeerCertificate` shape). */
   readonly peerCertificate: PeerCertificate | undefined
+  /**
+   * Who the peer proved to be while the transport was set up, if anyone said: the identity a WebSocket handshake's
+   * `authenticate` hook returned (RFC 7977 §5.3.1: a cookie or token checked before the upgrade). A relay lets such
+   * a peer's AUTH succeed without a Digest challenge.
+   */
+  readonly identity?: string | undefined
 }
 
 /** The parts of a peer certificate MSRP looks at (RFC 4975 §14.4, RFC 4976 §9.2). */

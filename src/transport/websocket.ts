@@ -64,9 +64,12 @@ export interface ConnectWebSocketOptions extends WebSocketTransportOptions {
   readonly headers?: Readonly<Record<string, string>>
 }
 
-/** The answer of an `authenticate` hook: accept, or refuse with an HTTP status (default 403) and headers. */
+/**
+ * The answer of an `authenticate` hook: accept (optionally naming who the peer is: it becomes the transport's
+ * `info.identity`), or refuse with an HTTP status (default 403) and headers.
+ */
 export type HandshakeDecision =
-  | { readonly accept: true }
+  | { readonly accept: true; readonly identity?: string }
   | {
       readonly accept: false
       /** e.g. 401 with a `WWW-Authenticate` header to ask for credentials (RFC 7977 §7, W-7-2), or 403. */
@@ -225,6 +228,8 @@ export function listenWebSocket(options: ListenWebSocketOptions): Observable<Lis
     const server = options.server ?? createServer(options.tls)
     const allowed = originPolicy(options.allowedOrigins)
     const authenticate = options.authenticate
+    // What each accepted handshake's hook said of the peer, until its upgrade completes.
+    const identities = new WeakMap<http.IncomingMessage, string>()
 
     const wss = new WebSocketServer({
       noServer: true,
@@ -255,11 +260,14 @@ export function listenWebSocket(options: ListenWebSocketOptions): Observable<Lis
             (decision) => (typeof decision?.accept === 'boolean' ? decision : HOOK_FAILED),
             () => HOOK_FAILED
           )
-          .then((decision) =>
-            decision.accept
-              ? done(true)
-              : done(false, decision.status ?? 403, decision.message, decision.headers && { ...decision.headers })
-          )
+          .then((decision) => {
+            if (!decision.accept) {
+              done(false, decision.status ?? 403, decision.message, decision.headers && { ...decision.headers })
+              return
+            }
+            if (typeof decision.identity === 'string') identities.set(request, decision.identity)
+            done(true)
+          })
       }
     })
     wss.on('headers', (headers: string[], request: http.IncomingMessage) => {
@@ -276,7 +284,8 @@ export function listenWebSocket(options: ListenWebSocketOptions): Observable<Lis
           webSocketTransport(ws, {
             ...options,
             socket: raw,
-            kind: raw instanceof tls.TLSSocket ? 'wss' : 'ws'
+            kind: raw instanceof tls.TLSSocket ? 'wss' : 'ws',
+            identity: identities.get(request)
           })
         )
       })
@@ -305,6 +314,8 @@ export interface WebSocketAdapterOptions extends WebSocketTransportOptions {
   readonly kind: 'ws' | 'wss'
   /** The connection under the WebSocket, for addresses and the peer certificate. */
   readonly socket?: net.Socket | undefined
+  /** What the handshake's `authenticate` hook said of the peer (`info.identity`). */
+  readonly identity?: string | undefined
 }
 
 /**
@@ -413,7 +424,8 @@ export function webSocketTransport(
     secure: options.kind === 'wss',
     local: endpoint(socket?.localAddress, socket?.localPort),
     remote: endpoint(socket?.remoteAddress, socket?.remotePort),
-    peerCertificate: socket instanceof tls.TLSSocket ? peerCertificateOf(socket) : undefined
+    peerCertificate: socket instanceof tls.TLSSocket ? peerCertificateOf(socket) : undefined,
+    identity: options.identity
   }
 
   const onSent = (bytes: number) => (): void => {
