@@ -18,6 +18,7 @@ import type { MsrpConnection, SessionPort } from './connection'
 import { IncomingMessage } from './incoming'
 import { toContent, type ContentSource } from './content'
 import type { ByteQueueOptions } from './byte-queue'
+import { WriterError } from './writer'
 
 /** How many refused Message-IDs a session remembers (to announce each refused message once). */
 export const REFUSED_MESSAGE_IDS = 1024
@@ -236,6 +237,13 @@ export class MsrpSession implements SessionPort {
         subscriber.error(new SendError('NotConnected', 481, messageId, 'the session has no connection'))
         return
       }
+      if (this.remotePath.length === 0) {
+        // A SEND needs a To-Path (RFC 4975 §7.1); an empty one would only be answered 400 by the peer.
+        subscriber.error(
+          new SendError('NotConnected', 481, messageId, "the session has no remote path (the peer's a=path)")
+        )
+        return
+      }
       const { body, size, defaultContentType } = toContent(
         content,
         options.size !== undefined ? { size: options.size } : {}
@@ -327,7 +335,16 @@ export class MsrpSession implements SessionPort {
             progress()
             maybeDone()
           },
-          error: (error: unknown) => fail(stopped ?? new SendError('WriteFailed', 408, messageId, String(error), error))
+          error: (error: unknown) => {
+            // The transport closing reaches the writer first: report it as the connection closing (C-5.4-10).
+            const closed = error instanceof WriterError && error.reason === 'ConnectionClosed'
+            fail(
+              stopped ??
+                (closed
+                  ? new SendError('ConnectionClosed', 408, messageId, 'the connection closed', error)
+                  : new SendError('WriteFailed', 408, messageId, String(error), error))
+            )
+          }
         })
       return () => {
         writing.unsubscribe() // aborts with `#` if the message was not fully written
