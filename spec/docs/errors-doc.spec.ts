@@ -32,7 +32,8 @@ const ERROR_CLASSES = [
   { file: path.join(ROOT, 'src', 'operators', 'errors.ts'), name: 'MsrpConnectionError', sharedWith: 'FramingFailure' },
   { file: path.join(ROOT, 'src', 'transport', 'transport.ts'), name: 'TransportError', sharedWith: '' },
   { file: path.join(ROOT, 'src', 'session', 'writer.ts'), name: 'WriterError', sharedWith: '' },
-  { file: path.join(ROOT, 'src', 'session', 'session.ts'), name: 'SendError', sharedWith: '' }
+  { file: path.join(ROOT, 'src', 'session', 'session.ts'), name: 'SendError', sharedWith: '' },
+  { file: path.join(ROOT, 'src', 'session', 'relay-client.ts'), name: 'RelayAuthError', sharedWith: '' }
 ] as const
 
 /** What the fatal column of a union's rows says; `undefined` where its table has none. */
@@ -41,7 +42,8 @@ const FATAL_OF: Readonly<Record<string, ((tag: string) => 'yes' | 'no') | undefi
   TransactionFailure: () => 'no', // a value of the stream: one transaction, never the connection
   MsrpConnectionError: () => 'yes', // the error channel: the connection is over
   TransportError: () => 'yes', // the transport has ended
-  SendError: () => 'no' // one message failed; the connection and the session go on
+  SendError: () => 'no', // one message failed; the connection and the session go on
+  RelayAuthError: () => 'no' // one AUTH exchange failed; the relay decides whether to close
 }
 
 /** Failure types that must be found, so that a broken extraction cannot pass vacuously. */
