@@ -12,6 +12,7 @@ import { connectTcp, listenTcp } from '../../src/transport/tcp'
 import { connectTls, listenTls } from '../../src/transport/tls'
 import type { Listener, Transport } from '../../src/transport/transport'
 import { connectWebSocket, listenWebSocket, MSRP_SUBPROTOCOL } from '../../src/transport/websocket'
+import { connectBrowserWebSocket, type WebSocketConstructorLike } from '../../src/transport/browser-websocket'
 import { transportContract, type Doomed, type Pair, type TransportFactory } from './contract'
 import { certificates, LOOPBACK, rawServer, start } from './helpers'
 
@@ -151,6 +152,40 @@ const wss: TransportFactory = {
   doomed: () => doomedWebSocket(true)
 }
 
+/** The browser transport, driven in Node by the `ws` client, which has the WHATWG WebSocket shape. */
+const BrowserLike = WebSocket as unknown as WebSocketConstructorLike
+
+const browser: TransportFactory = {
+  name: 'browser WebSocket (ws client as the constructor)',
+  kind: 'ws',
+  messageOriented: true,
+  secure: false,
+  highWaterMark: WRITE_HIGH_WATER_MARK_BYTES,
+  addresses: false,
+  pair: () =>
+    listenedPair(listenWebSocket({ host: LOOPBACK, port: 0 }), (port) =>
+      connectBrowserWebSocket({ url: `ws://${LOOPBACK}:${port}/`, WebSocket: BrowserLike })
+    ),
+  doomed: async () => {
+    const wss = new WebSocketServer({ port: 0, host: LOOPBACK, handleProtocols: () => MSRP_SUBPROTOCOL })
+    await new Promise<void>((resolve) => wss.once('listening', resolve))
+    const port = (wss.address() as AddressInfo).port
+    const peer = new Promise<WebSocket>((resolve) => wss.once('connection', resolve))
+    const transport = await lastValueFrom(
+      connectBrowserWebSocket({ url: `ws://${LOOPBACK}:${port}/`, WebSocket: BrowserLike })
+    )
+    const socket = await peer
+    return {
+      transport,
+      kill: () => socket.terminate(),
+      cleanup: async () => {
+        transport.close()
+        await new Promise<void>((resolve) => wss.close(() => resolve()))
+      }
+    }
+  }
+}
+
 const memory = (messageOriented: boolean): TransportFactory => ({
   name: messageOriented ? 'memory (message-oriented)' : 'memory',
   kind: 'memory',
@@ -174,6 +209,9 @@ const memory = (messageOriented: boolean): TransportFactory => ({
   }
 })
 
-describe.each([tcp, tlsFactory, ws, wss, memory(false), memory(true)])('Transport contract: $name', (factory) => {
-  transportContract(factory)
-})
+describe.each([tcp, tlsFactory, ws, wss, browser, memory(false), memory(true)])(
+  'Transport contract: $name',
+  (factory) => {
+    transportContract(factory)
+  }
+)

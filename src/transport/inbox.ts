@@ -132,6 +132,21 @@ export class Inbox {
     this.deliver()
   }
 
+  /**
+   * The transport broke its own bounds (e.g. too much input while paused): queued values are dropped and the consumer
+   * fails now, paused or not.
+   */
+  abort(error: TransportError): void {
+    if (this.done) return
+    this.queue.length = 0
+    this.queueHead = 0
+    this.bytes = 0
+    this.end = undefined
+    this.finish(error)
+    this.paused = false
+    this.deliver()
+  }
+
   pause(): void {
     this.paused = true
     this.update()

@@ -7,4 +7,5 @@ export { socketTransport, type SocketTransportOptions } from './socket-transport
 export * from './tcp'
 export * from './tls'
 export * from './websocket'
+export * from './browser-websocket'
 export * from './memory'

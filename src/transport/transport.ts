@@ -41,7 +41,14 @@ export interface PeerCertificate {
 
 /** Why a transport ended other than by a clean close. */
 export type TransportReason =
-  'ConnectFailed' | 'ConnectTimeout' | 'TlsFailed' | 'HandshakeRefused' | 'Reset' | 'ProtocolError' | 'Closed'
+  | 'ConnectFailed'
+  | 'ConnectTimeout'
+  | 'TlsFailed'
+  | 'HandshakeRefused'
+  | 'Reset'
+  | 'ProtocolError'
+  | 'Closed'
+  | 'Overflow'
 
 /** The error `incoming$` fails with, and the error of a failed connect. */
 export class TransportError extends Error {

@@ -28,8 +28,8 @@ import {
   type TransportReason
 } from './transport'
 
-/** The WebSocket subprotocol of MSRP (RFC 7977 §4.1, IANA WebSocket Subprotocol Name Registry). */
-export const MSRP_SUBPROTOCOL = 'msrp'
+import { MSRP_SUBPROTOCOL } from './subprotocol'
+export { MSRP_SUBPROTOCOL } from './subprotocol'
 
 /** Options of the transport, on both sides. */
 export interface WebSocketTransportOptions {
