@@ -5,6 +5,7 @@
  * ```text
  * rx-msrp decode < capture.bin > frames.ndjson        rx-msrp encode < frames.ndjson > capture.bin
  * rx-msrp listen --uri "msrp://127.0.0.1:0/s2;tcp"    rx-msrp send --from … --to-path … --text Hi
+ * rx-msrp relay [--config relay.yaml]             →  listening msrp://127.0.0.1:2855;tcp …, user demo password …
  * rx-msrp --help | <command> --help | unknown     →  usage on stderr, exit 2
  * rx-msrp --version                               →  package.json's version on stdout, exit 0
  * ```
@@ -14,10 +15,11 @@ import { join } from 'node:path'
 import { decode, DECODE_USAGE } from './decode'
 import { encode, ENCODE_USAGE } from './encode'
 import { listen, LISTEN_USAGE } from './listen'
+import { relay, RELAY_USAGE } from './relay'
 import { send, SEND_USAGE } from './send'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type Stdio } from './stdio'
 
-/** One subcommand. `relay` will join the table the same way. */
+/** One subcommand. */
 export interface Command {
   /** One line for the command list of `rx-msrp --help`. */
   readonly summary: string
@@ -71,6 +73,14 @@ export const COMMANDS: ReadonlyMap<string, Command> = new Map<string, Command>([
       summary: 'be the passive end of an MSRP session: report (and save) every message until SIGINT',
       usage: LISTEN_USAGE,
       run: (args, io) => listen(args, io)
+    }
+  ],
+  [
+    'relay',
+    {
+      summary: 'run an MSRP relay (AUTH, forwarding, WebSocket clients) until SIGINT; no arguments: a loopback demo',
+      usage: RELAY_USAGE,
+      run: (args, io) => relay(args, io)
     }
   ]
 ])

@@ -34,22 +34,23 @@ export const usageError = (option: string | undefined, detail: string): UsageErr
 export const formatUsageError = (e: UsageError): string =>
   e.option === undefined ? e.detail : `${e.option}: ${e.detail}`
 
-/** What a flag takes: a value (`--uri U` or `--uri=U`), or nothing (`--json`). */
-export type FlagKind = 'value' | 'switch'
+/** What a flag takes: a value (`--uri U` or `--uri=U`), nothing (`--json`), or a value each time it is repeated. */
+export type FlagKind = 'value' | 'switch' | 'repeat'
 
-/** The flags as given: a value flag's string, or `true` for a switch. */
-export type RawFlags = Readonly<Record<string, string | true>>
+/** The flags as given: a value flag's string, `true` for a switch, the values in order for a repeatable flag. */
+export type RawFlags = Readonly<Record<string, string | true | readonly string[]>>
 
 /**
  * Reads `--name value`, `--name=value` and `--switch` arguments. Refused: positional arguments, unknown flags (short
  * ones too), a value flag without a value (the end of argv, or a next argument starting with `--`: write
- * `--text=--x` for such a value), a value given to a switch, and a flag given twice.
+ * `--text=--x` for such a value), a value given to a switch, and a flag given twice (unless it is a `repeat` flag,
+ * whose values are collected in order).
  */
 export function readFlags(
   args: readonly string[],
   flags: Readonly<Record<string, FlagKind>>
 ): E.Either<UsageError, RawFlags> {
-  const out: Record<string, string | true> = {}
+  const out: Record<string, string | true | string[]> = {}
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string
     if (!arg.startsWith('--') || arg === '--') {
@@ -60,26 +61,30 @@ export function readFlags(
     const option = `--${name}`
     const kind = Object.prototype.hasOwnProperty.call(flags, name) ? flags[name] : undefined
     if (kind === undefined) return E.left(usageError(option, 'unknown option'))
-    if (Object.prototype.hasOwnProperty.call(out, name)) return E.left(usageError(option, 'given twice'))
+    if (kind !== 'repeat' && Object.prototype.hasOwnProperty.call(out, name))
+      return E.left(usageError(option, 'given twice'))
     if (kind === 'switch') {
       if (eq !== -1) return E.left(usageError(option, 'takes no value'))
       out[name] = true
       continue
     }
-    if (eq !== -1) {
-      out[name] = arg.slice(eq + 1)
-      continue
+    let value: string | undefined
+    if (eq !== -1) value = arg.slice(eq + 1)
+    else {
+      value = args[i + 1]
+      if (value === undefined || value.startsWith('--')) return E.left(usageError(option, 'needs a value'))
+      i++
     }
-    const value = args[i + 1]
-    if (value === undefined || value.startsWith('--')) return E.left(usageError(option, 'needs a value'))
-    out[name] = value
-    i++
+    if (kind === 'repeat') {
+      const values = out[name]
+      out[name] = Array.isArray(values) ? [...values, value] : [value]
+    } else out[name] = value
   }
   return E.right(out)
 }
 
-/** A codec from a flag's string value. @internal */
-function valueCodec<A>(
+/** A codec from a flag's string value. */
+export function valueCodec<A>(
   name: string,
   is: (u: unknown) => u is A,
   parse: (s: string) => E.Either<string, A>,
@@ -228,12 +233,19 @@ export const FailureReport = valueCodec(
   String
 )
 
-/** The flags of a codec made of `t.type` (required) and `t.partial` (optional) props: `Switch` props are switches. */
+/**
+ * The flags of a codec made of `t.type` (required) and `t.partial` (optional) props: `Switch` props are switches,
+ * `t.array` props (see {@link repeated}) repeatable.
+ */
 function flagsOf(props: Readonly<Record<string, t.Mixed>>): Record<string, FlagKind> {
   const out: Record<string, FlagKind> = {}
-  for (const [name, codec] of Object.entries(props)) out[name] = codec === Switch ? 'switch' : 'value'
+  for (const [name, codec] of Object.entries(props))
+    out[name] = codec === Switch ? 'switch' : codec instanceof t.ArrayType ? 'repeat' : 'value'
   return out
 }
+
+/** A repeatable flag (`--user a:x --user b:y`): each value decoded by `codec`, in the order given. */
+export const repeated = <C extends t.Mixed>(codec: C): t.ArrayC<C> => t.array(codec)
 
 /** The usage error of the first io-ts error: the flag is the last context key that names one. */
 function describeError(error: t.ValidationError, flags: Readonly<Record<string, FlagKind>>): UsageError {
@@ -244,7 +256,7 @@ function describeError(error: t.ValidationError, flags: Readonly<Record<string, 
 }
 
 /** Reads argv with `readFlags` and decodes the flags with `codec`, whose props are the flags. */
-function decodeArgs<R extends t.Props, O extends t.Props>(
+export function decodeArgs<R extends t.Props, O extends t.Props>(
   args: readonly string[],
   required: R,
   optional: O

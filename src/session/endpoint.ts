@@ -13,7 +13,7 @@ import { connectTls } from '../transport/tls'
 import { connectWebSocket } from '../transport/websocket'
 import { MsrpConnection, type ConnectionOptions } from './connection'
 import { MsrpSession, SendError, type SessionOptions } from './session'
-import { RelayAuthError, RelayRegistration, type RelayAuthOptions } from './relay-client'
+import { insecureAuth, RelayAuthError, RelayRegistration, type RelayAuthOptions } from './relay-client'
 
 export interface DialOptions {
   /** TLS: trusted CAs (PEM), client certificate and key, and whether to verify (default true, C-5.4-5). */
@@ -191,8 +191,8 @@ export class MsrpEndpoint {
   ): Promise<RelayRegistration> {
     const parsed = typeof relayUri === 'string' ? parseUri(relayUri) : E.right(relayUri)
     if (E.isLeft(parsed)) throw new TypeError(`relay URI: ${parsed.left.detail}`)
-    if (parsed.right.scheme !== 'msrps' && options.allowInsecure !== true)
-      throw new RelayAuthError('InsecureTransport', 403, `${formatUri(parsed.right)}: AUTH MUST go over TLS (R-8-4)`)
+    const refused = insecureAuth(parsed.right, options) // before dialing anything (R-8-4)
+    if (refused !== undefined) throw refused
     const previous = this.registrations.get(session)
     const sameRelay = previous !== undefined && !previous.closed && previous.relayUri === formatUri(parsed.right)
     if (!sameRelay && session.connection !== undefined)
