@@ -6,6 +6,7 @@
 import * as E from 'fp-ts/Either'
 import { Observable, Subject, filter, merge, share, type Subscription } from 'rxjs'
 import type { ReportHead } from '../wire/chunk'
+import type { ByteRange } from '../wire/headers/byte-range'
 import { formatUri, parseUri, type MsrpUri } from '../wire/uri'
 import { newMessageId } from '../wire/ids'
 import { mediaTypeMatches } from '../wire/headers/content-type'
@@ -22,6 +23,21 @@ import { WriterError } from './writer'
 
 /** How many refused Message-IDs a session remembers (to announce each refused message once). */
 export const REFUSED_MESSAGE_IDS = 1024
+/** How many Message-IDs of finished sends a session remembers, to recognise a failure REPORT that comes after `done`. */
+export const SENT_MESSAGE_IDS = 1024
+
+/**
+ * A failure REPORT for a message whose send had already ended with `done`. Behind a relay, `done` means every chunk
+ * reached the first hop (its 200 is hop by hop, R-6.4.1-1); a relay that cannot deliver further reports it later:
+ * 408 when the next hop did not answer, or the next hop's error (rfc4976-relays.md §5.5, §5.8).
+ */
+export interface LateFailure {
+  readonly messageId: string
+  readonly status: number
+  readonly comment: string | undefined
+  /** The bytes the REPORT is about, when it says. */
+  readonly byteRange: ByteRange | undefined
+}
 
 export interface SendOptions {
   /** Default: `text/plain;charset=utf-8` for strings, `application/octet-stream` otherwise. */
@@ -98,7 +114,16 @@ export class MsrpSession implements SessionPort {
   private readonly open = new Map<string, IncomingMessage>()
   /** Message-IDs refused for their type, so each is announced once. */
   private readonly refused = new Set<string>()
+  /** Message-IDs of sends that ended with `done`, oldest first (bounded by SENT_MESSAGE_IDS). */
+  private readonly finished = new Set<string>()
+  private readonly lateFailures = new Subject<LateFailure>()
   private closedFlag = false
+
+  /**
+   * Failure REPORTs for messages already `done` (hot): how a relay tells that a message it acknowledged hop by hop
+   * could not be delivered further. REPORTs for Message-IDs this session never sent are ignored (C-7.1.2-3).
+   */
+  readonly lateFailures$: Observable<LateFailure> = this.lateFailures.asObservable()
 
   /** Incoming messages, announced when their first chunk arrives. Hot: subscribe before the peer sends. */
   readonly messages$: Observable<IncomingMessage> = this.messagesSubject.asObservable()
@@ -168,7 +193,24 @@ export class MsrpSession implements SessionPort {
   }
 
   onReport(report: ReportHead): void {
-    this.sends.get(report.messageId)?.onReport(report) // unknown Message-ID: ignored (C-7.1.2-3)
+    const pending = this.sends.get(report.messageId)
+    if (pending !== undefined) return pending.onReport(report)
+    if (this.finished.has(report.messageId) && report.status.code !== 200) {
+      this.lateFailures.next({
+        messageId: report.messageId,
+        status: report.status.code,
+        comment: report.status.comment,
+        byteRange: report.byteRange
+      })
+    }
+    // Any other Message-ID: ignored (C-7.1.2-3).
+  }
+
+  /** Remembers a send that ended with `done`, for `lateFailures$`. */
+  private remember(messageId: string): void {
+    this.finished.delete(messageId)
+    this.finished.add(messageId)
+    if (this.finished.size > SENT_MESSAGE_IDS) this.finished.delete(this.finished.values().next().value as string)
   }
 
   onConnectionClosed(connection: MsrpConnection, error: unknown): void {
@@ -274,6 +316,7 @@ export class MsrpSession implements SessionPort {
         if (!written || pendingTids.size > 0 || finalSize === undefined) return
         if (successReport && reported < finalSize) return
         this.sends.delete(messageId)
+        this.remember(messageId)
         subscriber.next({ type: 'done', messageId, size: finalSize })
         subscriber.complete()
       }
