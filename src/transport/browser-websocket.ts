@@ -7,6 +7,7 @@ import { AsyncSubject, Observable, Subject } from 'rxjs'
 import { CONNECT_TIMEOUT_MS, WRITE_HIGH_WATER_MARK_BYTES } from './defaults'
 import { Inbox, type Schedule } from './inbox'
 import { MSRP_SUBPROTOCOL } from './subprotocol'
+import { closeCodeReason } from './close-codes'
 import { concatBytes } from '../wire/bytes'
 import { TransportError, type CloseReason, type Transport, type TransportInfo } from './transport'
 
@@ -184,7 +185,7 @@ function browserTransport(
     inbox.push(bytes)
   })
   ws.addEventListener('close', (event: { code: number; reason: string }) => {
-    const reason = closeReasonOf(event.code)
+    const reason = closeCodeReason(event.code)
     if (reason === undefined) inbox.complete()
     else inbox.fail(new TransportError(reason, `websocket: closed with ${event.code} ${event.reason}`.trimEnd()))
     markClosed()
@@ -225,26 +226,6 @@ function browserTransport(
     get bufferedBytes() {
       return ws.bufferedAmount
     }
-  }
-}
-
-/** `undefined` for a clean close, else why the connection ended (the codes of RFC 6455 §7.4.1). @internal */
-function closeReasonOf(code: number): TransportError['reason'] | undefined {
-  switch (code) {
-    case 1000:
-    case 1001:
-    case 1005:
-      return undefined
-    case 1006:
-      return 'Reset'
-    case 1002:
-    case 1003:
-    case 1007:
-    case 1009:
-    case 1010:
-      return 'ProtocolError'
-    default:
-      return 'Closed'
   }
 }
 

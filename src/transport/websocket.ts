@@ -29,6 +29,7 @@ import {
 } from './transport'
 
 import { MSRP_SUBPROTOCOL } from './subprotocol'
+import { closeCodeReason } from './close-codes'
 export { MSRP_SUBPROTOCOL } from './subprotocol'
 
 /** Options of the transport, on both sides. */
@@ -493,22 +494,7 @@ function closeReason(code: number, failure: unknown): TransportReason | undefine
     if (errorCode(failure)?.startsWith('WS_ERR_') === true) return 'ProtocolError'
     return isTlsError(failure) ? 'TlsFailed' : 'Reset'
   }
-  switch (code) {
-    case 1000: // normal
-    case 1001: // going away
-    case 1005: // no status code in the close frame
-      return undefined
-    case 1006: // no close frame: the connection was lost
-      return 'Reset'
-    case 1002: // protocol error
-    case 1003: // unsupported data
-    case 1007: // invalid payload data
-    case 1009: // message too big
-    case 1010: // mandatory extension
-      return 'ProtocolError'
-    default:
-      return 'Closed'
-  }
+  return closeCodeReason(code)
 }
 
 /** The subprotocols a handshake request offers (ws has validated the header's syntax by then). */
