@@ -1,12 +1,17 @@
 /**
  * `rx-msrp listen`: the passive endpoint of one session (RFC 4975 §5.4): listens on the host and port of its URI,
- * lets each new connection bind the session, and reports every message until SIGINT or SIGTERM (docs/cli.md).
+ * lets each new connection bind the session, and reports every message until SIGINT or SIGTERM (docs/cli.md). With
+ * `--relay` it listens on nothing: it authenticates the session at the relay (RFC 4976 §5.1) and receives over that
+ * connection.
  *
  * ```text
  * rx-msrp listen --uri "msrp://127.0.0.1:0/s2;tcp" --json --out inbox/
  * stdout:  {"event":"listening","uri":"msrp://127.0.0.1:40123/s2;tcp"}
  *          {"event":"message","messageId":"…","contentType":"text/plain","size":5,"sha256":"…","text":"Hello"}
  *          {"event":"aborted","messageId":"…","received":16384,"reason":"ConnectionLost"}       SIGINT → exit 0
+ * rx-msrp listen --relay "msrps://relay.example:2855;tcp" --user bob --password … --json
+ * stdout:  {"event":"ready","path":"msrps://relay.example:2855/Xy12;tcp msrps://k3j9x0a8b2cd.invalid:2855/s2;tcp"}
+ *          {"event":"message",…}                                                                SIGINT → exit 0
  * ```
  */
 import { createHash } from 'node:crypto'
@@ -18,39 +23,53 @@ import * as E from 'fp-ts/Either'
 import type { Observable, Subscription } from 'rxjs'
 import { mediaTypeMatches, parseMediaType } from '../wire/headers/content-type'
 import { REASON_PHRASES } from '../wire/replies'
-import { formatUri } from '../wire/uri'
+import { newInvalidHost, newSessionId } from '../wire/ids'
+import { formatUri, MSRP_DEFAULT_PORT, type MsrpUri } from '../wire/uri'
 import { MsrpEndpoint, type EndpointOptions } from '../session/endpoint'
 import { MessageIncompleteError, type IncomingMessage } from '../session/incoming'
+import { newWebSocketClientUri, RelayAuthError } from '../session/relay-client'
+import type { MsrpSession } from '../session/session'
 import { listenTcp } from '../transport/tcp'
 import { listenTls } from '../transport/tls'
 import type { Listener } from '../transport/transport'
 import { listenWebSocket } from '../transport/websocket'
-import { decodeListenArgs, formatUsageError, type ListenArgs } from './options'
-import { messageOf } from './send'
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, writeAll, type Stdio } from './stdio'
+import { decodeListenArgs, formatUsageError, type ListenRelay } from './options'
+import { dialOptionsOf, failureOf, messageOf, plainRelayWarning, readCa } from './send'
+import { aborted, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, processSignals, writeAll, type Stdio } from './stdio'
 
 /** The usage of `rx-msrp listen`, printed for `--help` and after a usage error. */
 export const LISTEN_USAGE = `Usage: rx-msrp listen --uri <msrp-uri> [--cert F --key F] [--max-size N] [--accept-types "T …"]
                       [--out DIR] [--json]
+       rx-msrp listen --relay <msrp-uri> --user U --password P [--uri <msrp-uri>] [--ca F] [--insecure] …
 
 Listens on the host and port of --uri for the session it names (msrps: TLS; ;ws: WebSocket, WSS with msrps),
 accepts each connection whose first SEND names it (one connection at a time; a new one may bind the session once
-the previous one is gone), and reports every message, until SIGINT or SIGTERM.
+the previous one is gone), and reports every message, until SIGINT or SIGTERM. With --relay it listens on no
+socket: it connects to the relay, authenticates the session there (AUTH, RFC 4976), prints the path senders must
+use ("ready"), keeps the registration refreshed and receives what the relay delivers.
 
-  --uri URI              the local session URI; port 0 picks a free port (the "listening" line shows it)
-  --cert F, --key F      PEM certificate chain and key, required for msrps
+  --uri URI              the local session URI; port 0 picks a free port (the "listening" line shows it). With
+                         --relay only a name in paths (default: a random .invalid host, the relay's transport)
+  --cert F, --key F      PEM certificate chain and key, required for msrps (not with --relay)
+  --relay URI            authenticate at this relay and receive through it (msrps://host:port;tcp, ;ws:
+                         WebSocket); with msrp:// AUTH goes unencrypted: allowed, with a warning on stderr
+  --user U, --password P the account at --relay (HTTP Digest), required with --relay
+  --ca F                 trust the CA certificates of the PEM file F for an msrps relay (only with --relay)
+  --insecure             do not verify the relay's TLS certificate (testing only; only with --relay)
   --max-size N           refuse messages larger than N bytes with 413 (default: no limit)
   --accept-types "T …"   accept only these media types (*, type/*, type/subtype; default: all); a message of
                          another type is refused (415) and reported as an error
   --out DIR              save each body to DIR/<Message-ID>, streamed (created if missing)
   --json                 write one JSON object per event on stdout:
-      {"event":"listening","uri":"…"}
+      {"event":"listening","uri":"…"}                                  (first; not with --relay)
+      {"event":"ready","path":"URI URI"}     (with --relay: first, and again if the relay changes the path)
       {"event":"message","messageId":"…","contentType":"…","size":N,"sha256":"<hex>"}   ("text":"…" for text/*
                                                                                          bodies up to 64 KiB)
       {"event":"aborted","messageId":"…","received":N,"reason":"Aborted|ConnectionLost"}
       {"event":"error","messageId":"…","status":N,"reason":"…"}       (messageId, status: when there is one)
 
-Exit status: 0 stopped by SIGINT or SIGTERM, 1 cannot listen (or read --cert/--key, or create --out), 2 usage.
+Exit status: 0 stopped by SIGINT or SIGTERM, 1 cannot listen (or read --cert/--key/--ca, or create --out; with
+--relay: AUTH failed, e.g. 401 for a wrong user or password, or the relay connection ended), 2 usage.
 `
 
 /** `text/*` bodies up to this size get a `text` field in their `message` event. */
@@ -67,6 +86,8 @@ export interface ListenRunOptions {
 /** One line of output. */
 export type ListenEvent =
   | { readonly event: 'listening'; readonly uri: string }
+  /** Registered at `--relay`: `path` (space-separated) is the To-Path a sender must use (RFC 4976 §5.1, R-5.1-4). */
+  | { readonly event: 'ready'; readonly path: string }
   | {
       readonly event: 'message'
       readonly messageId: string
@@ -96,6 +117,8 @@ class Output {
     switch (e.event) {
       case 'listening':
         return writeAll(this.stdio.stdout, `listening on ${e.uri}\n`)
+      case 'ready':
+        return writeAll(this.stdio.stdout, `ready: send with --to-path "${e.path}"\n`)
       case 'message': {
         const what = `${e.contentType === '' ? 'no type' : e.contentType}, ${e.size} bytes, sha256 ${e.sha256}`
         const where = saved === undefined ? '' : `, saved to ${saved}`
@@ -257,36 +280,96 @@ async function receive(message: IncomingMessage, r: Receiving): Promise<void> {
 }
 
 /** The listener of the URI's scheme and transport. */
-function listenerFor(a: ListenArgs, tls: { cert: Buffer; key: Buffer } | undefined): Observable<Listener> {
-  const host = a.uri.host.startsWith('[') ? a.uri.host.slice(1, -1) : a.uri.host
-  const port = a.uri.port
-  if (a.uri.transport === 'ws') return listenWebSocket({ host, port, ...(tls !== undefined ? { tls } : {}) })
+function listenerFor(
+  uri: MsrpUri & { readonly port: number },
+  tls: { cert: Buffer; key: Buffer } | undefined
+): Observable<Listener> {
+  const host = uri.host.startsWith('[') ? uri.host.slice(1, -1) : uri.host
+  const port = uri.port
+  if (uri.transport === 'ws') return listenWebSocket({ host, port, ...(tls !== undefined ? { tls } : {}) })
   return tls !== undefined ? listenTls({ host, port, ...tls }) : listenTcp({ host, port })
 }
 
-/** The process's SIGINT and SIGTERM as an AbortSignal, and how to stop listening for them. */
-function processSignals(): { readonly signal: AbortSignal; readonly dispose: () => void } {
-  const controller = new AbortController()
-  const stop = (): void => controller.abort()
-  process.on('SIGINT', stop)
-  process.on('SIGTERM', stop)
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      process.off('SIGINT', stop)
-      process.off('SIGTERM', stop)
-    }
+/**
+ * The session's own URI behind `relay` when `--uri` is not given: a random `.invalid` host, which is never resolved
+ * (RFC 7977 Appendix A, W-A-1; the relay reaches the session over its connection), port 2855 (R-8-1), a fresh
+ * session-id, and the relay's scheme and transport.
+ */
+export function relayClientUri(relay: MsrpUri): string {
+  const secure = relay.scheme === 'msrps'
+  return relay.transport === 'ws'
+    ? newWebSocketClientUri({ secure })
+    : `${relay.scheme}://${newInvalidHost()}:${MSRP_DEFAULT_PORT}/${newSessionId()};tcp`
+}
+
+/** What {@link receiveThroughRelay} needs of the command. */
+interface RelayRun {
+  readonly relay: ListenRelay
+  readonly uri: string
+  readonly endpoint: MsrpEndpoint
+  readonly startReceiving: (session: MsrpSession) => void
+  readonly output: Output
+  readonly stdio: Stdio
+  readonly signal: AbortSignal
+  readonly fatal: (reason: string, status?: number) => Promise<number>
+}
+
+/**
+ * `listen --relay`: authenticates the session at the relay (RFC 4976 §5.1, R-5.1-1), prints `ready` with the path
+ * a sender must use (Use-Path reversed, then the session's own URI, R-5.1-4), and receives over the connection of
+ * the AUTH until stopped. The registration refreshes itself before Expires (R-9.4-1); a refresh with new URIs prints
+ * `ready` again, and a failed refresh or a closed relay connection (R-6.3-6) ends the command with status 1.
+ */
+async function receiveThroughRelay(run: RelayRun): Promise<number> {
+  const { relay, endpoint, output, signal, fatal } = run
+  const relayUri = formatUri(relay.uri)
+  const session = endpoint.createSession(run.uri)
+  run.startReceiving(session)
+  // AUTH over plain TCP or WS is refused by the library (R-8-4) unless allowed: allowed here, with a warning.
+  const insecure = relay.uri.scheme !== 'msrps'
+  if (insecure) run.stdio.stderr.write(`rx-msrp listen: ${plainRelayWarning(relayUri)}\n`)
+  const registering = endpoint.authenticate(session, relay.uri, {
+    username: relay.username,
+    password: relay.password,
+    allowInsecure: insecure
+  })
+  const registered = await Promise.race([
+    aborted(signal).then(() => undefined),
+    registering.then(
+      (registration) => ({ registration }),
+      (error: unknown) => ({ error })
+    )
+  ])
+  if (registered === undefined) return EXIT_OK // stopped while authenticating: closing the endpoint ends the AUTH
+  if ('error' in registered) {
+    const f = failureOf(registered.error, relayUri)
+    return fatal(f.reason, f.status)
+  }
+  const { registration } = registered
+  let ended!: (e: unknown) => void
+  const end = new Promise<unknown>((resolve) => (ended = resolve))
+  const ready = (): Promise<void> => output.emit({ event: 'ready', path: registration.path.join(' ') })
+  const events = registration.events$.subscribe({
+    // New Use-Path URIs (RFC 4976 §9.4): senders must use the new path.
+    next: (e) => void (e.pathChanged ? ready() : undefined),
+    error: ended
+  })
+  try {
+    await ready()
+    const stopped = await Promise.race([aborted(signal).then(() => undefined), end.then((e) => ({ e }))])
+    if (stopped === undefined) return EXIT_OK
+    if (stopped.e instanceof RelayAuthError && stopped.e.reason === 'ConnectionClosed')
+      return await fatal(`the connection to ${relayUri} closed: the session is no longer reachable there`)
+    const f = failureOf(stopped.e, relayUri)
+    return await fatal(`refreshing the registration at ${relayUri} failed: ${f.reason}`, f.status)
+  } finally {
+    events.unsubscribe()
   }
 }
 
-const aborted = (signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) =>
-    signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })
-  )
-
 /**
  * Runs `rx-msrp listen` with `args` on `stdio` until `options.signal` (default: SIGINT or SIGTERM). Resolves to the
- * exit status: 0 when stopped, 1 when it cannot listen, 2 usage (docs/cli.md).
+ * exit status: 0 when stopped, 1 when it cannot listen (or authenticate at `--relay`), 2 usage (docs/cli.md).
  */
 export async function listen(args: readonly string[], stdio: Stdio, options: ListenRunOptions = {}): Promise<number> {
   const decoded = decodeListenArgs(args)
@@ -296,13 +379,14 @@ export async function listen(args: readonly string[], stdio: Stdio, options: Lis
   }
   const a = decoded.right
   const output = new Output(stdio, a.json)
-  const fatal = async (reason: string): Promise<number> => {
-    await output.emit({ event: 'error', reason })
-    if (a.json) stdio.stderr.write(`rx-msrp listen: ${reason}\n`)
+  const fatal = async (reason: string, status?: number): Promise<number> => {
+    await output.emit({ event: 'error', ...(status !== undefined ? { status } : {}), reason })
+    if (a.json) stdio.stderr.write(`rx-msrp listen: ${status !== undefined ? `${status} ` : ''}${reason}\n`)
     return EXIT_FAILURE
   }
 
   let tls: { cert: Buffer; key: Buffer } | undefined
+  let ca: Buffer | undefined
   try {
     if (a.tls !== undefined) {
       const { cert, key } = a.tls
@@ -315,6 +399,7 @@ export async function listen(args: readonly string[], stdio: Stdio, options: Lis
         )
       }
     }
+    if (a.relay?.ca !== undefined) ca = await readCa(a.relay.ca)
     const out = a.out
     if (out !== undefined) {
       await mkdir(out, { recursive: true }).catch((e: Error) =>
@@ -328,29 +413,16 @@ export async function listen(args: readonly string[], stdio: Stdio, options: Lis
   const signals = options.signal === undefined ? processSignals() : undefined
   const signal = options.signal ?? signals!.signal
   let listening: Subscription | undefined
-  let endpoint: MsrpEndpoint | undefined
+  const base = options.endpoint ?? {}
+  const endpoint = new MsrpEndpoint({
+    ...base,
+    ...(a.acceptTypes !== undefined ? { acceptTypes: a.acceptTypes } : {}),
+    ...(a.maxSize !== undefined ? { reassembly: { ...base.reassembly, maxMessageBytes: a.maxSize } } : {}),
+    ...(a.relay !== undefined ? { dial: dialOptionsOf(base.dial, ca, a.relay.insecure) } : {})
+  })
   const receiving = new Set<Promise<void>>()
-  try {
-    // The listener lives as long as this subscription; its failure (now or later) ends the command.
-    let failed!: (e: unknown) => void
-    const failure = new Promise<unknown>((resolve) => (failed = resolve))
-    const listener = await new Promise<Listener | undefined>((resolve) => {
-      listening = listenerFor(a, tls).subscribe({
-        next: resolve,
-        error: (e: unknown) => (resolve(undefined), failed(e))
-      })
-    })
-    if (listener === undefined) return fatal(messageOf(await failure))
-
-    const base = options.endpoint ?? {}
-    endpoint = new MsrpEndpoint({
-      ...base,
-      ...(a.acceptTypes !== undefined ? { acceptTypes: a.acceptTypes } : {}),
-      ...(a.maxSize !== undefined ? { reassembly: { ...base.reassembly, maxMessageBytes: a.maxSize } } : {})
-    })
-    const uri = formatUri({ ...a.uri, port: listener.address.port })
-    const session = endpoint.createSession(uri)
-    const r: Receiving = { acceptTypes: a.acceptTypes, out: a.out, output }
+  const r: Receiving = { acceptTypes: a.acceptTypes, out: a.out, output }
+  const startReceiving = (session: MsrpSession): void => {
     session.messages$.subscribe((m) => {
       const task = receive(m, r).catch((e: unknown) =>
         output.emit({ event: 'error', messageId: m.messageId, reason: messageOf(e) })
@@ -358,6 +430,35 @@ export async function listen(args: readonly string[], stdio: Stdio, options: Lis
       receiving.add(task)
       void task.finally(() => receiving.delete(task))
     })
+  }
+  try {
+    if (a.relay !== undefined) {
+      const uri = a.uri !== undefined ? formatUri(a.uri) : relayClientUri(a.relay.uri)
+      return await receiveThroughRelay({
+        relay: a.relay,
+        uri,
+        endpoint,
+        startReceiving,
+        output,
+        stdio,
+        signal,
+        fatal
+      })
+    }
+    const own = a.uri! // required without --relay (decodeListenArgs)
+    // The listener lives as long as this subscription; its failure (now or later) ends the command.
+    let failed!: (e: unknown) => void
+    const failure = new Promise<unknown>((resolve) => (failed = resolve))
+    const listener = await new Promise<Listener | undefined>((resolve) => {
+      listening = listenerFor(own, tls).subscribe({
+        next: resolve,
+        error: (e: unknown) => (resolve(undefined), failed(e))
+      })
+    })
+    if (listener === undefined) return await fatal(messageOf(await failure))
+
+    const uri = formatUri({ ...own, port: listener.address.port })
+    startReceiving(endpoint.createSession(uri))
     endpoint.serve(listener)
     await output.emit({ event: 'listening', uri })
 
@@ -368,7 +469,7 @@ export async function listen(args: readonly string[], stdio: Stdio, options: Lis
     signals?.dispose()
     listening?.unsubscribe()
     // Closing the session ends unfinished messages (reported aborted); wait for their lines.
-    endpoint?.close()
+    endpoint.close()
     await Promise.allSettled([...receiving])
   }
 }

@@ -12,6 +12,7 @@ import * as E from 'fp-ts/Either'
 import { pipe } from 'fp-ts/function'
 import * as t from 'io-ts'
 import { ContentType } from '../wire/headers/content-type'
+import { isQuotable } from '../wire/headers/grammar'
 import { FAILURE_REPORT_DEFAULT, type FailureReport as FailureReportValue } from '../wire/headers/report'
 import { formatUri, isMsrpUri, parseUri, type MsrpUri } from '../wire/uri'
 
@@ -280,6 +281,60 @@ export function decodeArgs<R extends t.Props, O extends t.Props>(
 const TRANSPORTS: readonly string[] = ['tcp', 'ws']
 
 // ---------------------------------------------------------------------------------------------------------------
+// relays (send and listen)
+
+/** `--user`: a Digest username (RFC 4976 §5.1), sent as a quoted-string: not empty, no control characters. */
+export const UserName = valueCodec(
+  'user',
+  isString,
+  (s) =>
+    s !== '' && isQuotable(s) ? E.right(s) : E.left(`expected a user name without control characters, got ${show(s)}`),
+  String
+)
+
+/** `--password`: any string but the empty one. */
+export const Password = valueCodec(
+  'password',
+  isString,
+  (s) => (s === '' ? E.left('expected a password, got ""') : E.right(s)),
+  String
+)
+
+/** The relay a session authenticates at with AUTH (RFC 4976 §5.1): `--relay`, `--user`, `--password`. */
+export interface RelayLogin {
+  /** The relay's URI, the To-Path of the AUTH (`msrps://relay.example.com:2855;tcp`; `;ws`: over WebSocket). */
+  readonly uri: MsrpUri
+  readonly username: string
+  readonly password: string
+}
+
+const RELAY_FLAGS = { relay: Uri, user: UserName, password: Password }
+
+/**
+ * `--relay`, `--user` and `--password`: all three or none. The relay URI needs a port and the `tcp` or `ws`
+ * transport (it is dialled); a session-id is allowed (RFC 4976 §5.1 takes the URI as it is written).
+ */
+function relayLoginOf(o: {
+  readonly relay?: MsrpUri | undefined
+  readonly user?: string | undefined
+  readonly password?: string | undefined
+}): E.Either<UsageError, RelayLogin | undefined> {
+  const { relay, user, password } = o
+  if (relay === undefined) {
+    if (user !== undefined) return E.left(usageError('--user', 'only with --relay'))
+    if (password !== undefined) return E.left(usageError('--password', 'only with --relay'))
+    return E.right(undefined)
+  }
+  if (relay.port === undefined)
+    return E.left(usageError('--relay', `${formatUri(relay)} has no port, which is needed to connect`))
+  if (!TRANSPORTS.includes(relay.transport))
+    return E.left(usageError('--relay', `cannot connect over ;${relay.transport} (tcp or ws)`))
+  if (user === undefined) return E.left(usageError('--user', 'is required with --relay'))
+  if (password === undefined) return E.left(usageError('--password', 'is required with --relay'))
+  return E.right({ uri: relay, username: user, password })
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // send
 
 const SEND_REQUIRED = { from: Uri, 'to-path': UriPath }
@@ -292,7 +347,8 @@ const SEND_OPTIONAL = {
   'failure-report': FailureReport,
   json: Switch,
   ca: FilePath,
-  insecure: Switch
+  insecure: Switch,
+  ...RELAY_FLAGS
 }
 
 /** What `send` sends: a string (UTF-8 encoded) or the content of a file, streamed. */
@@ -318,6 +374,11 @@ export interface SendArgs {
   readonly ca: string | undefined
   /** Do not verify the TLS certificate (testing only). */
   readonly insecure: boolean
+  /**
+   * `--relay`: authenticate `from` at this relay first; the To-Path is then its Use-Path followed by `toPath`
+   * (RFC 4976 §5.1, R-5.1-4), and only the relay is connected to.
+   */
+  readonly relay?: RelayLogin | undefined
 }
 
 /** Decodes the arguments of `rx-msrp send`. */
@@ -327,6 +388,9 @@ export function decodeSendArgs(args: readonly string[]): E.Either<UsageError, Se
     E.chain((o) => {
       if (o.from.sessionId === undefined)
         return E.left(usageError('--from', 'needs a session-id (msrp://host:port/<session-id>;tcp)'))
+      const relay = relayLoginOf(o)
+      if (E.isLeft(relay)) return relay
+      // With --relay the relay connects to the first URI (a path URI needs a port then too, RFC 4976 §8, R-8-1).
       const first = o['to-path'][0] as MsrpUri
       if (first.port === undefined) {
         return E.left(usageError('--to-path', `${formatUri(first)} has no port, which is needed to connect`))
@@ -352,7 +416,8 @@ export function decodeSendArgs(args: readonly string[]): E.Either<UsageError, Se
         failureReport: o['failure-report'] ?? FAILURE_REPORT_DEFAULT,
         json: o.json === true,
         ca: o.ca,
-        insecure: o.insecure === true
+        insecure: o.insecure === true,
+        relay: relay.right
       })
     })
   )
@@ -361,20 +426,35 @@ export function decodeSendArgs(args: readonly string[]): E.Either<UsageError, Se
 // ---------------------------------------------------------------------------------------------------------------
 // listen
 
-const LISTEN_REQUIRED = { uri: ListenUri }
+// --uri is required without --relay only: checked after decoding, with the same message as a required flag.
 const LISTEN_OPTIONAL = {
+  uri: ListenUri,
   cert: FilePath,
   key: FilePath,
   'max-size': NonNegativeInteger,
   'accept-types': MediaRanges,
   out: FilePath,
-  json: Switch
+  json: Switch,
+  ...RELAY_FLAGS,
+  ca: FilePath,
+  insecure: Switch
+}
+
+/** `listen --relay`: where the session authenticates instead of listening, and how its TLS is checked. */
+export interface ListenRelay extends RelayLogin {
+  /** A PEM file of CAs to trust for an `msrps` relay (instead of the system's). */
+  readonly ca: string | undefined
+  /** Do not verify the relay's TLS certificate (testing only). */
+  readonly insecure: boolean
 }
 
 /** The decoded options of `rx-msrp listen`. */
 export interface ListenArgs {
-  /** The local session URI; port 0 means "any free port". `msrps`: TLS; `;ws`: WebSocket. */
-  readonly uri: MsrpUri & { readonly port: number; readonly sessionId: string }
+  /**
+   * The local session URI; port 0 means "any free port". `msrps`: TLS; `;ws`: WebSocket. With `relay` it is not
+   * listened on (and may not have port 0); `undefined` when `--relay` is given without `--uri` (then made up).
+   */
+  readonly uri: (MsrpUri & { readonly port: number; readonly sessionId: string }) | undefined
   /** PEM files of the certificate chain and key, required for `msrps`. */
   readonly tls: { readonly cert: string; readonly key: string } | undefined
   /** Largest message accepted (larger ones get 413); default unlimited. */
@@ -384,14 +464,47 @@ export interface ListenArgs {
   /** Directory that receives each body, in a file named by its Message-ID. */
   readonly out: string | undefined
   readonly json: boolean
+  /** `--relay`: authenticate at this relay (RFC 4976 §5.1) and receive over that connection; nothing listens. */
+  readonly relay?: ListenRelay | undefined
 }
 
 /** Decodes the arguments of `rx-msrp listen`. */
 export function decodeListenArgs(args: readonly string[]): E.Either<UsageError, ListenArgs> {
   return pipe(
-    decodeArgs(args, LISTEN_REQUIRED, LISTEN_OPTIONAL),
+    decodeArgs(args, {}, LISTEN_OPTIONAL),
     E.chain((o) => {
+      const login = relayLoginOf(o)
+      if (E.isLeft(login)) return login
+      const common = {
+        maxSize: o['max-size'],
+        acceptTypes: o['accept-types'],
+        out: o.out,
+        json: o.json === true
+      }
       const { uri } = o
+      if (login.right !== undefined) {
+        // Behind a relay nothing is listened on: no certificate, and the URI is only a name in paths (R-8-1: a port).
+        if (o.cert !== undefined) return E.left(usageError('--cert', 'not with --relay (nothing is listened on)'))
+        if (o.key !== undefined) return E.left(usageError('--key', 'not with --relay (nothing is listened on)'))
+        if (uri !== undefined && uri.port === 0)
+          return E.left(usageError('--uri', 'port 0 is for listening; with --relay give a port (or leave --uri out)'))
+        if (uri !== undefined && uri.port === undefined) return E.left(usageError('--uri', 'needs a port'))
+        if (uri !== undefined && uri.sessionId === undefined) {
+          return E.left(usageError('--uri', 'needs a session-id (msrp://host:port/<session-id>;tcp)'))
+        }
+        if (uri !== undefined && !TRANSPORTS.includes(uri.transport)) {
+          return E.left(usageError('--uri', `cannot use ;${uri.transport} (tcp or ws)`))
+        }
+        return E.right({
+          uri: uri === undefined ? undefined : { ...uri, port: uri.port as number, sessionId: uri.sessionId as string },
+          tls: undefined,
+          ...common,
+          relay: { ...login.right, ca: o.ca, insecure: o.insecure === true }
+        })
+      }
+      if (o.ca !== undefined) return E.left(usageError('--ca', 'only with --relay'))
+      if (o.insecure !== undefined) return E.left(usageError('--insecure', 'only with --relay'))
+      if (uri === undefined) return E.left(usageError('--uri', 'is required'))
       const port = uri.port
       const sessionId = uri.sessionId
       if (port === undefined) return E.left(usageError('--uri', 'needs a port to listen on (0: any free port)'))
@@ -409,10 +522,7 @@ export function decodeListenArgs(args: readonly string[]): E.Either<UsageError, 
       return E.right({
         uri: { ...uri, port, sessionId },
         tls: o.cert !== undefined && o.key !== undefined ? { cert: o.cert, key: o.key } : undefined,
-        maxSize: o['max-size'],
-        acceptTypes: o['accept-types'],
-        out: o.out,
-        json: o.json === true
+        ...common
       })
     })
   )

@@ -14,7 +14,8 @@ import type { Writable } from 'node:stream'
 import { lastValueFrom, tap } from 'rxjs'
 import { REASON_PHRASES } from '../wire/replies'
 import { formatUri } from '../wire/uri'
-import { MsrpEndpoint, type EndpointOptions } from '../session/endpoint'
+import { MsrpEndpoint, type DialOptions, type EndpointOptions } from '../session/endpoint'
+import { RelayAuthError } from '../session/relay-client'
 import { SendError, type SendEvent, type SendOptions } from '../session/session'
 import type { ContentSource } from '../session/content'
 import { TransportError } from '../transport/transport'
@@ -24,20 +25,25 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type Stdio } from './stdio'
 /** The usage of `rx-msrp send`, printed for `--help` and after a usage error. */
 export const SEND_USAGE = `Usage: rx-msrp send --from <msrp-uri> --to-path "<msrp-uri> [<msrp-uri> …]" (--text S | --file F)
                     [--content-type T] [--chunk-size N] [--success-report] [--failure-report yes|no|partial]
-                    [--ca F] [--insecure] [--json]
+                    [--relay <msrp-uri> --user U --password P] [--ca F] [--insecure] [--json]
 
 Connects to the first URI of --to-path (msrps: TLS; ;ws: WebSocket), binds the session --from with an empty SEND
 (RFC 4975 §5.4) and sends one message, in chunks. Exits 0 once the peer accepted every chunk (with
---success-report: once its success REPORTs cover the whole message).
+--success-report: once its success REPORTs cover the whole message). With --relay, first authenticates --from at
+that relay (AUTH, RFC 4976) and sends through it: the To-Path is the relay's Use-Path, then --to-path.
 
   --from URI             the local session URI (From-Path); needs a session-id
-  --to-path "URI …"      the peer's path, space-separated: relays first, the peer's session last
+  --to-path "URI …"      the peer's path, space-separated: relays first, the peer's session last (a listener
+                         behind a relay prints it in its "ready" line)
   --text S               send S (UTF-8), default type text/plain;charset=utf-8
   --file F               send the file F, streamed, default type application/octet-stream
   --content-type T       the Content-Type of the message
   --chunk-size N         most body bytes per SEND chunk (default 8192)
   --success-report       ask for success REPORTs and wait for them (default: not asked)
   --failure-report V     yes (default: wait for each chunk's 200), partial (errors only) or no
+  --relay URI            authenticate at this relay and send through it (msrps://host:port;tcp, ;ws: WebSocket);
+                         with msrp:// AUTH goes unencrypted: allowed, with a warning on stderr (testing only)
+  --user U, --password P the account at --relay (HTTP Digest), required with --relay
   --ca F                 trust the CA certificates of the PEM file F for msrps (instead of the system's)
   --insecure             do not verify the TLS certificate (testing only)
   --json                 write one JSON object per event on stdout:
@@ -47,8 +53,8 @@ Connects to the first URI of --to-path (msrps: TLS; ;ws: WebSocket), binds the s
       {"event":"error","status":N,"reason":"…"}
 
 With --file, a progress bar is drawn on stderr when it is a terminal. A failure is written on stderr as "<status> <reason>":
-the peer's status (413 too large, 415 type refused, 481 no such session…), 408 when a response did not come in
-time or the connection failed or closed.
+the peer's status (413 too large, 415 type refused, 481 no such session…), the relay's to AUTH (401 wrong user or
+password, 403 not allowed), 408 when a response did not come in time or the connection failed or closed.
 
 Exit status: 0 delivered, 1 not delivered (or a file that cannot be read), 2 usage.
 `
@@ -97,9 +103,34 @@ export function failureOf(error: unknown, peer: string): SendFailure {
         return { status: error.status, reason: withPhrase(error.status, `${what}: ${error.message}`) }
     }
   }
+  if (error instanceof RelayAuthError) {
+    const hint = error.reason === 'Unauthorized' ? ' (check --user and --password)' : ''
+    return { status: error.status, reason: withPhrase(error.status, `AUTH at ${peer}: ${error.message}${hint}`) }
+  }
   if (error instanceof TransportError) return { status: 408, reason: `cannot connect to ${peer}: ${error.message}` }
   return { status: undefined, reason: messageOf(error) }
 }
+
+/**
+ * The warning for AUTH over plain TCP or WS (an `msrp:` relay URI), which the commands allow for tests and relays
+ * behind a TLS terminator: AUTH MUST go over TLS (RFC 4976 §8, R-8-4; RFC 7977 §5.1, W-5.1-2).
+ */
+export const plainRelayWarning = (relayUri: string): string =>
+  `warning: ${relayUri} is not TLS: AUTH and messages go unencrypted (RFC 4976 §8 requires TLS; use msrps:// outside tests)`
+
+/** Dial options from `--ca` and `--insecure` over `base`. */
+export function dialOptionsOf(base: DialOptions | undefined, ca: Buffer | undefined, insecure: boolean): DialOptions {
+  return {
+    ...base,
+    ...(ca !== undefined ? { ca } : {}),
+    // --insecure: testing only (RFC 4975 §14.3 requires the certificate to be verified).
+    ...(insecure ? { rejectUnauthorized: false } : {})
+  }
+}
+
+/** Reads the PEM file of `--ca`, naming the option when it cannot. */
+export const readCa = (path: string): Promise<Buffer> =>
+  readFile(path).catch((e: Error) => Promise.reject(new Error(`cannot read --ca ${path}: ${e.message}`)))
 
 /** The message of an error-like value (errors of Node's fs may come from another realm: no `instanceof Error`). */
 export const messageOf = (e: unknown): string => {
@@ -177,7 +208,9 @@ export async function send(args: readonly string[], stdio: Stdio, options: SendR
     return EXIT_USAGE
   }
   const a = decoded.right
-  const peer = formatUri(a.toPath[0]!)
+  const relayUri = a.relay === undefined ? undefined : formatUri(a.relay.uri)
+  // What failures name: the relay while connecting and authenticating through it, else the first To-Path URI.
+  const peer = relayUri ?? formatUri(a.toPath[0]!)
   const fail = (f: SendFailure): number => {
     stderr.write(`rx-msrp send: ${f.status === undefined ? '' : `${f.status} `}${f.reason}\n`)
     if (a.json)
@@ -188,29 +221,19 @@ export async function send(args: readonly string[], stdio: Stdio, options: SendR
   let ca: Buffer | undefined
   let source: Source
   try {
-    ca =
-      a.ca === undefined
-        ? undefined
-        : await readFile(a.ca).catch((e: Error) => {
-            throw new Error(`cannot read --ca ${a.ca}: ${e.message}`)
-          })
+    ca = a.ca === undefined ? undefined : await readCa(a.ca)
     source = await openSource(a)
   } catch (e) {
     return fail(failureOf(e, peer))
   }
 
   const base = options.endpoint ?? {}
-  const dialOptions = {
-    ...base.dial,
-    ...(ca !== undefined ? { ca } : {}),
-    // --insecure: testing only (RFC 4975 §14.3 requires the certificate to be verified).
-    ...(a.insecure ? { rejectUnauthorized: false } : {})
-  }
   const endpoint = new MsrpEndpoint({
     ...base,
     ...(a.chunkSize !== undefined ? { chunkBytes: a.chunkSize } : {}),
-    dial: dialOptions
+    dial: dialOptionsOf(base.dial, ca, a.insecure)
   })
+  const to = relayUri === undefined ? peer : `${formatUri(a.toPath[a.toPath.length - 1]!)} through ${relayUri}`
   const bar = a.body.kind === 'file' && isTerminal(stderr) ? new ProgressBar(stderr, source.size ?? 0) : undefined
   const onEvent = (e: SendEvent): void => {
     switch (e.type) {
@@ -226,7 +249,7 @@ export async function send(args: readonly string[], stdio: Stdio, options: SendR
         if (a.json) line(stdout, { event: 'done', messageId: e.messageId, size: e.size })
         else
           stdout.write(
-            `sent message ${e.messageId} (${e.size} bytes) to ${peer}${a.successReport ? ', reported delivered' : ''}\n`
+            `sent message ${e.messageId} (${e.size} bytes) to ${to}${a.successReport ? ', reported delivered' : ''}\n`
           )
         return
     }
@@ -239,7 +262,20 @@ export async function send(args: readonly string[], stdio: Stdio, options: SendR
   }
   try {
     const session = endpoint.createSession(a.from)
+    if (a.relay !== undefined) {
+      // RFC 4976 §5.1: AUTH at the relay (a 401 to our credentials rejects with a RelayAuthError). Plain TCP or WS
+      // is refused by the library (R-8-4) unless allowed: the command allows it for tests, with a warning.
+      const insecure = a.relay.uri.scheme !== 'msrps'
+      if (insecure) stderr.write(`rx-msrp send: ${plainRelayWarning(relayUri!)}\n`)
+      await endpoint.authenticate(session, a.relay.uri, {
+        username: a.relay.username,
+        password: a.relay.password,
+        allowInsecure: insecure
+      })
+    }
     // The binding SEND (C-5.4-3): a refusal, a close or a timeout rejects with a SendError carrying the status.
+    // Registered at a relay, the session sends over the AUTH's connection with To-Path = Use-Path + --to-path
+    // (R-5.1-4, R-5.2-1: MsrpEndpoint.connect applies the registration's toPathFor).
     await endpoint.connect(
       session,
       a.toPath.map((u) => formatUri(u))

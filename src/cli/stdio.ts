@@ -1,6 +1,7 @@
 /**
  * The streams a command runs on, and the two stream helpers every command needs: backpressure-aware
- * writing and LF-delimited reading. Commands take their streams as arguments, so tests run them in-process.
+ * writing and LF-delimited reading; and, for the commands that run until stopped, SIGINT and SIGTERM as an
+ * AbortSignal. Commands take their streams (and a signal) as arguments, so tests run them in-process.
  */
 import type { Writable } from 'node:stream'
 import { concatBytes } from '../wire/bytes'
@@ -63,3 +64,33 @@ export async function* readLines(input: Input): AsyncGenerator<Uint8Array> {
   }
   if (pending.length > 0) yield concatBytes(pending)
 }
+
+/** An AbortSignal aborted by the process's SIGINT or SIGTERM, and `dispose` to stop listening for them. */
+export interface ProcessSignals {
+  readonly signal: AbortSignal
+  readonly dispose: () => void
+}
+
+/**
+ * The process's SIGINT and SIGTERM as an AbortSignal, for the commands that run until stopped (`listen`, `relay`).
+ * While it is not disposed, the signals no longer end the process: the command ends itself, closing what it opened.
+ */
+export function processSignals(): ProcessSignals {
+  const controller = new AbortController()
+  const stop = (): void => controller.abort()
+  process.on('SIGINT', stop)
+  process.on('SIGTERM', stop)
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+    }
+  }
+}
+
+/** Resolves once `signal` is aborted (at once if it already is). */
+export const aborted = (signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) =>
+    signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })
+  )
