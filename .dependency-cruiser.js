@@ -40,6 +40,18 @@ module.exports = {
       to: { path: 'node_modules/(rxjs|ws)/' }
     },
     {
+      name: 'browser-entry-no-node',
+      comment:
+        'src/browser.ts is the browser bundle: nothing it reaches may import a Node built-in or a Node-only package ' +
+        '(ws, pino, prom-client); scripts/check-browser-bundle.js checks the built bundle too (docs/browser.md)',
+      severity: 'error',
+      from: { path: '^src/browser[.]ts$' },
+      to: {
+        reachable: true,
+        path: [`^(node:)?(${require('node:module').builtinModules.join('|')})$`, 'node_modules/(ws|pino|prom-client)/']
+      }
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},

@@ -9,8 +9,35 @@ export const TEXT_CONTENT_TYPE = 'text/plain;charset=utf-8'
 /** The Content-Type of bytes and streams sent without an explicit one. */
 export const BINARY_CONTENT_TYPE = 'application/octet-stream'
 
-/** Anything `toContent` accepts. A Node `Readable` is an `AsyncIterable<Buffer>`, and a Buffer is a Uint8Array. */
-export type ContentSource = Uint8Array | string | AsyncIterable<Uint8Array> | Iterable<Uint8Array>
+/**
+ * Anything `toContent` accepts. A Node `Readable` is an `AsyncIterable<Buffer>`, and a Buffer is a Uint8Array; in a
+ * browser, a `File` is a `Blob` and `fetch`'s `response.body` a `ReadableStream`.
+ */
+export type ContentSource =
+  Uint8Array | string | BlobLike | ReadableStreamLike | AsyncIterable<Uint8Array> | Iterable<Uint8Array>
+
+/**
+ * The reader of a WHATWG `ReadableStream` of bytes, as far as `toContent` uses it (declared here so that the types
+ * need neither the DOM library nor Node's).
+ */
+export interface ReadableStreamReaderLike {
+  read(): Promise<{ readonly done: boolean; readonly value?: Uint8Array | undefined }>
+  cancel(reason?: unknown): Promise<void>
+  releaseLock(): void
+}
+
+/** A WHATWG `ReadableStream<Uint8Array>` (browsers, Node ≥ 18): `response.body`, `blob.stream()`. */
+export interface ReadableStreamLike {
+  getReader(): ReadableStreamReaderLike
+}
+
+/** A `Blob` or `File` (browsers, Node ≥ 18): its size is known and it can be read again as a stream. */
+export interface BlobLike {
+  readonly size: number
+  /** The MIME type a browser gives a `File` from its name (`image/png`), or ''. */
+  readonly type: string
+  stream(): ReadableStreamLike
+}
 
 /** Options of {@link toContent}. */
 export interface ToContentOptions {
@@ -37,6 +64,10 @@ const UTF8 = new TextEncoder()
  *
  * - a string is UTF-8 encoded once (`'é'` counts 2 bytes) and defaults to `text/plain;charset=utf-8`;
  * - a byte array is sent as it is (no copy), `application/octet-stream`;
+ * - a `Blob` or `File` is read through `blob.stream()` as the writer asks for bytes (never loaded whole), once per
+ *   iteration, with `blob.size` as its size and `blob.type` as its Content-Type (`application/octet-stream` if '');
+ * - a `ReadableStream` (e.g. `fetch`'s `response.body`) is read likewise, once, with `options.size` if given; the
+ *   writer stopping early (abort) cancels it;
  * - an async iterable (a Node `Readable`, an async generator) or a sync iterable of byte arrays is passed through
  *   lazily, `application/octet-stream`, with `options.size` as its size if given.
  *
@@ -46,6 +77,7 @@ const UTF8 = new TextEncoder()
  * ```ts
  * toContent('héllo') // { size: 6, defaultContentType: 'text/plain;charset=utf-8', body: … }
  * toContent(fs.createReadStream(file), { size: fs.statSync(file).size })
+ * toContent(input.files[0]) // a File: { size: file.size, defaultContentType: file.type || 'application/octet-stream' }
  * ```
  */
 export function toContent(content: ContentSource, options: ToContentOptions = {}): Content {
@@ -64,8 +96,61 @@ export function toContent(content: ContentSource, options: ToContentOptions = {}
       defaultContentType: typeof content === 'string' ? TEXT_CONTENT_TYPE : BINARY_CONTENT_TYPE
     }
   }
+  if (isBlobLike(content)) {
+    if (size !== undefined && size !== content.size) {
+      throw new RangeError(`toContent: size ${size} differs from the blob's ${content.size} bytes`)
+    }
+    return {
+      body: fromReadableStream(() => content.stream()),
+      size: content.size,
+      defaultContentType: content.type !== '' ? content.type : BINARY_CONTENT_TYPE
+    }
+  }
+  if (isReadableStreamLike(content)) {
+    let opened = false
+    const open = (): ReadableStreamLike => {
+      if (opened) throw new TypeError('toContent: a ReadableStream can be read only once')
+      opened = true
+      return content
+    }
+    return { body: fromReadableStream(open), size, defaultContentType: BINARY_CONTENT_TYPE }
+  }
   if (isAsyncIterable(content)) return { body: content, size, defaultContentType: BINARY_CONTENT_TYPE }
   return { body: fromIterable(content), size, defaultContentType: BINARY_CONTENT_TYPE }
+}
+
+/** Duck-typed, so that a Blob of another realm (an iframe) or a polyfill is one too. @internal */
+function isBlobLike(u: object): u is BlobLike {
+  const b = u as Partial<BlobLike>
+  return typeof b.stream === 'function' && typeof b.size === 'number' && typeof b.type === 'string'
+}
+
+/** Tested before async iterables: a ReadableStream of Node ≥ 18 is one too, but Safari's is not. @internal */
+function isReadableStreamLike(u: object): u is ReadableStreamLike {
+  return typeof (u as Partial<ReadableStreamLike>).getReader === 'function'
+}
+
+/**
+ * Reads a stream (opened anew by each iteration) with its reader, which every browser has (async iteration of a
+ * ReadableStream is not everywhere); an iteration that stops early cancels the stream, releasing the file. @internal
+ */
+function fromReadableStream(open: () => ReadableStreamLike): AsyncIterable<Uint8Array> {
+  return {
+    async *[Symbol.asyncIterator]() {
+      const reader = open().getReader()
+      let done = false
+      try {
+        while (!done) {
+          const next = await reader.read()
+          done = next.done
+          if (!done && next.value !== undefined && next.value.length > 0) yield next.value
+        }
+      } finally {
+        if (!done) await reader.cancel().catch(() => undefined)
+        reader.releaseLock()
+      }
+    }
+  }
 }
 
 /** @internal */
