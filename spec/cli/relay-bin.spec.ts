@@ -162,8 +162,9 @@ describe('the rx-msrp relay bin', () => {
       'listening msrps://127.0.0.1:8443;ws'
     ])
     expect(lines[4]).toMatch(/^certificate \S+cert\.pem sha256 ([0-9A-F]{2}:){31}[0-9A-F]{2}$/)
-    expect(lines[5]).toMatch(/^user demo password [0-9A-Za-z]{16}$/)
-    expect(lines).toHaveLength(6)
+    expect(lines[5]).toBe('demo https://127.0.0.1:8443/')
+    expect(lines[6]).toMatch(/^user demo password [0-9A-Za-z]{16}$/)
+    expect(lines).toHaveLength(7)
 
     // The printed certificate is the one the TLS listener presents, and it verifies for 127.0.0.1.
     const certPath = (lines[4] as string).split(' ')[1] as string

@@ -14,13 +14,14 @@
  * ```
  */
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import * as https from 'node:https'
 import { tmpdir } from 'node:os'
 import { extname, join } from 'node:path'
 import type { Writable } from 'node:stream'
 import * as E from 'fp-ts/Either'
 import { pipe } from 'fp-ts/function'
 import pino from 'pino'
-import type { Observable, Subscription } from 'rxjs'
+import { Observable, type Subscription } from 'rxjs'
 import { parse as parseYaml } from 'yaml'
 import {
   decodeRelayConfig,
@@ -43,12 +44,14 @@ import {
   type UserFlag
 } from '../config/relay-config'
 import { createAuthHandler } from '../relay/auth'
+import { demoRequestHandler, type DemoOptions } from '../relay/demo/serve'
 import { isCertificateHost, selfSignedCertificate, SELF_SIGNED_DEFAULT_HOSTS } from '../relay/certificate'
 import { memoryCredentials } from '../relay/credentials'
 import { createRelayMetrics, observeRelay, serveMetrics, type MetricsServer } from '../relay/observe'
 import { createRegistry } from '../relay/registry'
 import { MsrpRelay } from '../relay/relay'
 import type { RelayConnection } from '../relay/types'
+import { TLS_MIN_VERSION } from '../transport/defaults'
 import { listenTcp } from '../transport/tcp'
 import { listenTls } from '../transport/tls'
 import type { Listener } from '../transport/transport'
@@ -67,12 +70,12 @@ import {
   type UsageError
 } from './options'
 import { messageOf } from './send'
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, writeAll, type Stdio } from './stdio'
+import { aborted, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, processSignals, writeAll, type Stdio } from './stdio'
 
 /** The usage of `rx-msrp relay`, printed for `--help` and after a usage error. */
 export const RELAY_USAGE = `Usage: rx-msrp relay [--config FILE] [--tcp|--tls|--ws|--wss HOST:PORT …] [--cert F --key F]
                      [--user NAME:PASSWORD …] [--realm R] [--host H] [--allow-origin O …]
-                     [--metrics HOST:PORT] [--json]
+                     [--metrics HOST:PORT] [--demo] [--json]
 
 Runs an MSRP relay (RFC 4976: AUTH, forwarding; RFC 7977: WebSocket clients) until SIGINT or SIGTERM. Without
 arguments: TCP 2855, TLS 2856, WS 8080 and WSS 8443 on 127.0.0.1, a self-signed certificate made at start, and
@@ -90,10 +93,13 @@ one user "demo" with a random password, printed. Flags win over the config file,
   --allow-origin O       an Origin allowed to open WebSockets, e.g. https://chat.example.com (repeatable;
                          default: any)
   --metrics HOST:PORT    serve Prometheus metrics at http://HOST:PORT/metrics
+  --demo                 serve the demo web chat on each WSS listener, https://HOST:PORT/ (on by default when
+                         no user is configured: the demo user's relay)
   --json                 write the lines below as JSON objects, one per line:
       listening URI                      {"event":"listening","uri":"…"}
       certificate FILE sha256 FP         {"event":"certificate","path":"…","sha256":"…"}   (self-signed only)
       metrics URL                        {"event":"metrics","url":"…"}
+      demo URL                           {"event":"demo","url":"…"}                     (demo web chat)
       user NAME password PASSWORD        {"event":"user","name":"…","password":"…"}     (demo user only)
       error: REASON (on stderr)          {"event":"error","reason":"…"}
 
@@ -139,6 +145,7 @@ const RELAY_OPTIONAL = {
   host: HostValue,
   'allow-origin': repeated(OriginValue),
   metrics: AddressFlag,
+  demo: Switch,
   json: Switch
 }
 
@@ -148,6 +155,8 @@ export interface RelayArgs {
   readonly config: string | undefined
   /** What the flags set over the file. */
   readonly overrides: RelayOverrides
+  /** `--demo` (absent: not given): serve the demo web chat on the WSS listeners (also on when the demo user is made). */
+  readonly demo?: boolean
   readonly json: boolean
 }
 
@@ -168,7 +177,7 @@ export function decodeRelayArgs(args: readonly string[]): E.Either<UsageError, R
       if (o.host !== undefined) overrides.host = o.host
       if (o['allow-origin'] !== undefined) overrides.allowedOrigins = o['allow-origin']
       if (o.metrics !== undefined) overrides.metrics = o.metrics
-      return E.right({ config: o.config, overrides, json: o.json === true })
+      return E.right({ config: o.config, overrides, json: o.json === true, ...(o.demo === true ? { demo: true } : {}) })
     })
   )
 }
@@ -221,6 +230,8 @@ export interface RelayRunOptions {
   readonly signal?: AbortSignal
   /** Where log lines go. Default: `stdio.stderr`. */
   readonly log?: Writable
+  /** Where the demo web chat's files and bundle are (tests serve a fresh bundle). Default: the package's. */
+  readonly demo?: DemoOptions
 }
 
 /** One line of output. */
@@ -228,6 +239,7 @@ export type RelayOutput =
   | { readonly event: 'listening'; readonly uri: string }
   | { readonly event: 'certificate'; readonly path: string; readonly sha256: string }
   | { readonly event: 'metrics'; readonly url: string }
+  | { readonly event: 'demo'; readonly url: string }
   | { readonly event: 'user'; readonly name: string; readonly password: string }
   | { readonly event: 'error'; readonly reason: string }
 
@@ -240,6 +252,8 @@ export function formatRelayOutput(e: RelayOutput): string {
       return `certificate ${e.path} sha256 ${e.sha256}`
     case 'metrics':
       return `metrics ${e.url}`
+    case 'demo':
+      return `demo ${e.url}`
     case 'user':
       return `user ${e.name} password ${e.password}`
     case 'error':
@@ -253,26 +267,6 @@ export function relayUriOf(kind: ListenerKind, host: string, port: number): Msrp
   const transport = kind === 'ws' || kind === 'wss' ? 'ws' : 'tcp'
   return { scheme: secure ? 'msrps' : 'msrp', host: uriHost(host), port, transport, params: [] }
 }
-
-/** The process's SIGINT and SIGTERM as an AbortSignal, and how to stop listening for them. */
-function processSignals(): { readonly signal: AbortSignal; readonly dispose: () => void } {
-  const controller = new AbortController()
-  const stop = (): void => controller.abort()
-  process.on('SIGINT', stop)
-  process.on('SIGTERM', stop)
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      process.off('SIGINT', stop)
-      process.off('SIGTERM', stop)
-    }
-  }
-}
-
-const aborted = (signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) =>
-    signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })
-  )
 
 /** The certificate and key for TLS and WSS: read from the configured files, or made now. */
 interface Certificate {
@@ -311,7 +305,8 @@ function listenerFor(
   kind: ListenerKind,
   address: ListenAddress,
   config: RelayConfig,
-  certificate: Certificate | undefined
+  certificate: Certificate | undefined,
+  demo: DemoOptions | undefined
 ): Observable<Listener> {
   const { host, port } = address
   const tls = certificate === undefined ? undefined : { cert: certificate.cert, key: certificate.key }
@@ -328,8 +323,37 @@ function listenerFor(
     case 'ws':
       return listenWebSocket({ host, port, ...ws })
     case 'wss':
-      return listenWebSocket({ host, port, ...ws, tls: tls! })
+      return demo !== undefined
+        ? demoListener(address, tls!, ws, demo)
+        : listenWebSocket({ host, port, ...ws, tls: tls! })
   }
+}
+
+/**
+ * A WSS listener whose HTTPS server also answers plain GETs with the demo web chat (src/relay/demo, docs/demo.md):
+ * the page and its WebSocket share one origin. The server listens when subscribed and closes when unsubscribed.
+ */
+function demoListener(
+  address: ListenAddress,
+  tls: { readonly cert: string | Buffer; readonly key: string | Buffer },
+  ws: Omit<Parameters<typeof listenWebSocket>[0], 'host' | 'port' | 'tls' | 'server'>,
+  demo: DemoOptions
+): Observable<Listener> {
+  return new Observable<Listener>((subscriber) => {
+    const server = https.createServer(
+      { cert: tls.cert, key: tls.key, minVersion: TLS_MIN_VERSION },
+      demoRequestHandler(demo)
+    )
+    const subscription = listenWebSocket({ ...ws, server, host: address.host, port: address.port }).subscribe(
+      subscriber
+    )
+    server.listen(address.port, address.host)
+    return () => {
+      subscription.unsubscribe()
+      server.close()
+      server.closeAllConnections()
+    }
+  })
 }
 
 /** Subscribes to a listen Observable: the bound Listener, or the error that prevented binding. */
@@ -444,15 +468,23 @@ export async function relay(args: readonly string[], stdio: Stdio, options: Rela
     }
 
     const listening: string[] = []
+    const demoUrls: string[] = []
+    const demo = a.demo === true || config.demo !== undefined
+    if (a.demo === true && config.listen.wss.length === 0)
+      return await fatal(['--demo needs a WSS listener (--wss HOST:PORT)'])
     for (const kind of LISTENER_KINDS) {
       for (const address of config.listen[kind]) {
-        const bound = await bind(listenerFor(kind, address, config, certificate), failed)
+        const bound = await bind(
+          listenerFor(kind, address, config, certificate, demo ? (options.demo ?? {}) : undefined),
+          failed
+        )
         if ('error' in bound) return await fatal([messageOf(bound.error)])
         subscriptions.push(bound.subscription)
         const uri = relayUriOf(kind, config.host ?? address.host, bound.listener.address.port)
         ;(kind === 'tls' || kind === 'wss' ? secureUris : plainUris).push(uri)
         subscriptions.push(core.serve(bound.listener, uri))
         listening.push(formatUri(uri))
+        if (demo && kind === 'wss') demoUrls.push(`https://${uri.host}:${uri.port}/`)
       }
     }
     if (config.metrics !== undefined) {
@@ -468,6 +500,7 @@ export async function relay(args: readonly string[], stdio: Stdio, options: Rela
       await emit({ event: 'certificate', path: certificate.generated.path, sha256: certificate.generated.sha256 })
     }
     if (metricsServer !== undefined) await emit({ event: 'metrics', url: metricsServer.url })
+    for (const url of demoUrls) await emit({ event: 'demo', url })
     if (config.demo !== undefined) await emit({ event: 'user', name: config.demo.name, password: config.demo.password })
 
     const stopped = await Promise.race([aborted(signal).then(() => undefined), failure.then((e) => ({ e }))])
