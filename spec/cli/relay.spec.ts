@@ -151,7 +151,7 @@ describe('the config file', () => {
       bob: { ha1: '75138f707b21ecbc387ad0b9eee2bb18' }
     })
     expect(config.metrics).toEqual({ host: '127.0.0.1', port: 9090 })
-    expect(Object.keys(config.limits ?? {})).toHaveLength(12)
+    expect(Object.keys(config.limits ?? {})).toHaveLength(14)
   })
 
   it('reads JSON from a .json file and YAML otherwise, refusing syntax errors and duplicate keys with their line', () => {

@@ -129,6 +129,14 @@ describe('decodeRelayConfig', () => {
     expect(errorsOf({ host: 'a b' })[0]).toMatch(/^host: expected a host name or address, got "a b"/)
   })
 
+  it('takes the forwarding chunk limits (R-6.4.1-4, W-5.1-3) and refuses a zero', () => {
+    const r = decodeRelayConfig({ limits: { wsChunkBytes: 4096, maxForwardChunkBytes: 8192 } })
+    expect(E.isRight(r) && r.right.limits).toEqual({ wsChunkBytes: 4096, maxForwardChunkBytes: 8192 })
+    expect(errorsOf({ limits: { maxForwardChunkBytes: 0 } })).toEqual([
+      'limits.maxForwardChunkBytes: expected an integer ≥ 1, got 0'
+    ])
+  })
+
   it('refuses limits where the minimum Expires is above the maximum', () => {
     expect(errorsOf({ limits: { minExpiresSec: 60, maxExpiresSec: 30 } })).toEqual([
       'limits.minExpiresSec: is above limits.maxExpiresSec (30)'

@@ -440,7 +440,9 @@ export async function relay(args: readonly string[], stdio: Stdio, options: Rela
       probationMs: limits.probationMs,
       hopTimeoutMs: limits.hopTimeoutMs,
       maxPendingTransactions: limits.maxPendingTransactions,
-      closeTimeoutMs: limits.closeTimeoutMs
+      closeTimeoutMs: limits.closeTimeoutMs,
+      wsChunkBytes: limits.wsChunkBytes,
+      maxForwardChunkBytes: limits.maxForwardChunkBytes
     })
   } catch (e) {
     return fatal([`${a.config === undefined ? '' : `${a.config}: `}limits: ${messageOf(e)}`])

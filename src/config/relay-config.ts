@@ -94,6 +94,13 @@ export interface RelayLimits {
   readonly wsKeepAliveIntervalMs?: number
   /** Largest WebSocket message accepted (bytes); `WS_MAX_PAYLOAD_BYTES`. */
   readonly wsMaxPayloadBytes?: number
+  /** Most body bytes per frame forwarded to a WebSocket next hop (one frame per message, W-5.1-3); `WS_CHUNK_BYTES`. */
+  readonly wsChunkBytes?: number
+  /**
+   * Most body bytes per frame forwarded to any next hop; larger chunks are re-chunked (R-6.4.1-4). Default unlimited
+   * (`MAX_FORWARD_CHUNK_BYTES`); 8192 keeps frames under Kamailio's cap (docs/interop-kamailio.md).
+   */
+  readonly maxForwardChunkBytes?: number
 }
 
 /** The config file, decoded: every field optional (what is missing comes from the embedded default). */
@@ -460,7 +467,9 @@ const Limits = strictObject('limits', {
   maxPendingTransactions: integerFrom(1),
   closeTimeoutMs: integerFrom(0),
   wsKeepAliveIntervalMs: integerFrom(0),
-  wsMaxPayloadBytes: integerFrom(1)
+  wsMaxPayloadBytes: integerFrom(1),
+  wsChunkBytes: integerFrom(1),
+  maxForwardChunkBytes: integerFrom(1)
 })
 
 /** The codec of the config file (docs/relay-cli.md, docs/examples/relay.yaml). */
