@@ -38,9 +38,11 @@ export function rateLimit(options: RateLimitOptions, next: Router = defaultRoute
   const now = options.now ?? Date.now
   return (requests$: Observable<RouteRequest>): Observable<RouteDecision> =>
     defer(() => {
-      const windows = new Map<string, { start: number; count: number; transactionId: string }>()
+      const windows = new Map<string, { start: number; count: number }>()
       const overLimit = (request: RouteRequest): boolean => {
-        if (request.head.method !== 'SEND') return false
+        // A request between two clients of this relay is routed again once our first URI is popped (RFC 7977 §8.3,
+        // `internalHops` > 0): count it once, when it arrives.
+        if (request.head.method !== 'SEND' || request.internalHops > 0) return false
         const t = now()
         const id = request.connection.id
         let w = windows.get(id)
@@ -48,13 +50,9 @@ export function rateLimit(options: RateLimitOptions, next: Router = defaultRoute
           if (w === undefined && windows.size >= RATE_LIMIT_MAX_WINDOWS) {
             for (const [key, old] of windows) if (t - old.start >= RATE_LIMIT_WINDOW_MS) windows.delete(key)
           }
-          w = { start: t, count: 0, transactionId: '' }
+          w = { start: t, count: 0 }
           windows.set(id, w)
         }
-        // A request between two clients of this relay is routed twice (RFC 7977 §8.3: the next URI is ours too),
-        // with the same connection and transaction id: count it once.
-        if (w.transactionId === request.head.transactionId) return false
-        w.transactionId = request.head.transactionId
         return ++w.count > options.perSecond
       }
       // `connect` subscribes both branches before the requests flow, so none is missed (share() would not).

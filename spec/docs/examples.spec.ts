@@ -93,15 +93,26 @@ describe('docs/examples that start their own relay on loopback', () => {
 
 describe('rate-limit.ts: the rateLimit router', () => {
   /** A request as the router sees it; only the fields rateLimit reads are real. */
-  const request = (id: number, connectionId: string, transactionId: string, method = 'SEND'): RouteRequest =>
-    ({ id, head: { type: 'request', transactionId, method, headers: [] }, connection: { id: connectionId } }) as never
+  const request = (
+    id: number,
+    connectionId: string,
+    transactionId: string,
+    method = 'SEND',
+    internalHops = 0
+  ): RouteRequest =>
+    ({
+      id,
+      head: { type: 'request', transactionId, method, headers: [] },
+      connection: { id: connectionId },
+      internalHops
+    }) as never
 
   it('rejects SENDs past perSecond on a connection with 403, per connection, counting a re-routed request once', async () => {
     let now = 0
     const clock = [0, 0, 0, 0, 0, 0, 0, 1000]
     const requests = [
       request(1, 'c1', 't1'),
-      request(2, 'c1', 't1'), // the same request routed again (two clients of one relay): not counted
+      request(2, 'c1', 't1', 'SEND', 1), // the same request routed again (two clients of one relay): not counted
       request(3, 'c1', 't2'),
       request(4, 'c1', 't3'), // third SEND in the window: refused
       request(5, 'c2', 't4'), // another connection has its own window

@@ -58,7 +58,8 @@ const request = (
   fromPath: path('msrp://peer.example.com:7000/p;tcp'),
   send: undefined,
   connection: conn,
-  binding: b
+  binding: b,
+  internalHops: 0
 })
 
 const toBob = `${ALICE_URI} msrp://bob.example.com:8000/bob;tcp`

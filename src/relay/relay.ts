@@ -905,7 +905,8 @@ export class MsrpRelay implements RelayEvents {
         fromPath: from,
         send,
         connection: conn.rc,
-        binding: this.bindingOf(to[0])
+        binding: this.bindingOf(to[0]),
+        internalHops: 0
       },
       done: false
     }
@@ -1043,7 +1044,8 @@ export class MsrpRelay implements RelayEvents {
         head: next.right,
         toPath: [rest[0], ...rest.slice(1)],
         fromPath: [popped, ...ctx.route.fromPath],
-        binding: this.bindingOf(uri)
+        binding: this.bindingOf(uri),
+        internalHops: ctx.route.internalHops + 1
       }
       return this.decide(ctx)
     }

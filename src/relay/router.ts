@@ -38,6 +38,12 @@ export interface RouteRequest {
    * or `undefined` when that URI is unknown, expired, or not one of ours.
    */
   readonly binding: Binding | undefined
+  /**
+   * How many of this relay's own URIs were already popped from this request: 0 when it just arrived, 1 or more when
+   * the relay routes it again because the next URI was also one of its own (two clients of one relay, RFC 7977 §8.3).
+   * A router that counts requests (a rate limiter) counts those with `internalHops === 0` only.
+   */
+  readonly internalHops: number
 }
 
 /** Where a forwarded request goes. */
