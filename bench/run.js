@@ -1,7 +1,12 @@
 // `npm run bench`: every benchmark of the project, each reported next to a baseline measured in the same
 // run. Figures only: nothing here asserts a time (the machine is shared and noisy).
 'use strict'
-const benches = { framer: require('./framer'), transfer: require('./transfer'), relay: require('./relay') }
+const benches = {
+  framer: require('./framer'),
+  transfer: require('./transfer'),
+  relay: require('./relay'),
+  'idle-sessions': require('./idle-sessions')
+}
 const only = process.argv[2]
 
 async function main() {
