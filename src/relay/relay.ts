@@ -1205,13 +1205,13 @@ export class MsrpRelay implements RelayEvents {
       whole.body,
       whole.continuation
     )
-    // R-3-1: SENDs are answered hop by hop and tracked for REPORTs; AUTH end to end (its response is mapped back);
-    // REPORTs and unknown methods (R-6.4.2-2) keep no transaction state.
+    // R-3-1: SENDs are answered hop by hop and tracked for REPORTs; AUTH and NICKNAME (RFC 7701: answered by the
+    // chat room) end to end, their response mapped back; REPORTs and unknown methods (R-6.4.2-2) keep no state.
     let p: Pending | undefined
     if (send !== undefined) {
       p = this.track(ctx, target, tid.right, moved, send.byteRange.start, send.byteRange.total)
       if (p !== undefined) p.end = send.byteRange.start + (whole.body?.length ?? 0) - 1
-    } else if (head.method === 'AUTH') {
+    } else if (head.method === 'AUTH' || head.method === 'NICKNAME') {
       p = this.track(ctx, target, tid.right, moved, 1, '*')
     }
     target.out.send(pieces, ctx.conn)

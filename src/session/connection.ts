@@ -17,6 +17,7 @@ import type { FramerOptions } from '../wire/framer'
 import type { ReportHead } from '../wire/chunk'
 import type { Transport } from '../transport/transport'
 import { ConnectionWriter } from './writer'
+import { NICKNAME_METHOD, nicknameHead, type NicknameHead } from './nickname'
 
 /** What a connection needs of a session to deliver to it. */
 export interface SessionPort {
@@ -27,6 +28,8 @@ export interface SessionPort {
   bind(connection: MsrpConnection): void
   onPiece(piece: SendPiece): void
   onReport(report: ReportHead): void
+  /** A NICKNAME request for this session (RFC 7701 §7.1): the session answers it. */
+  onNickname(head: NicknameHead): void
   /** The connection ended: unfinished messages are aborted, pending sends fail. */
   onConnectionClosed(connection: MsrpConnection, error: unknown): void
 }
@@ -134,6 +137,13 @@ export class MsrpConnection {
           if (E.isLeft(report)) return // never answered (C-7.1.2-6)
           const port = this.route(f, report.right.toPath)
           port?.onReport(report.right)
+          return
+        }
+        if (f.method === NICKNAME_METHOD) {
+          // RFC 7701 §7.1: a NICKNAME goes to its session, which answers it (501 if it takes no nicknames).
+          const head = nicknameHead(f)
+          if (E.isLeft(head)) return this.answer(f, head.left.status, head.left.detail)
+          this.route(f, head.right.toPath)?.onNickname(head.right)
           return
         }
         return this.answer(f, 501) // RFC 4975 §7.3: unknown methods (endpoints take no AUTH)

@@ -20,6 +20,7 @@ import { IncomingMessage } from './incoming'
 import { toContent, type ContentSource } from './content'
 import type { ByteQueueOptions } from './byte-queue'
 import { WriterError } from './writer'
+import { answerNickname, type NicknameHandler, type NicknameHead } from './nickname'
 
 /** How many refused Message-IDs a session remembers (to announce each refused message once). */
 export const REFUSED_MESSAGE_IDS = 1024
@@ -93,6 +94,11 @@ export interface SessionOptions {
   readonly acceptTypes?: readonly string[]
   readonly reassembly?: ReassembleOptions
   readonly body?: ByteQueueOptions
+  /**
+   * Decides the NICKNAME requests of chat-room participants (RFC 7701 §7.1), e.g. `new NicknameRegistry().handler`.
+   * Default: none, and a NICKNAME is answered 501 (this endpoint is no chat room).
+   */
+  readonly nicknames?: NicknameHandler
 }
 
 interface PendingSend {
@@ -204,6 +210,12 @@ export class MsrpSession implements SessionPort {
       })
     }
     // Any other Message-ID: ignored (C-7.1.2-3).
+  }
+
+  onNickname(head: NicknameHead): void {
+    const conn = this.conn
+    if (conn === undefined) return
+    answerNickname(head, this.options.nicknames, { sessionUri: this.uri }, (r) => conn.writer.sendFrame(r))
   }
 
   /** Remembers a send that ended with `done`, for `lateFailures$`. */

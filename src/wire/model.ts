@@ -12,8 +12,8 @@ export type Continuation = '$' | '+' | '#'
 /** One header line: the name as it appeared on the wire and the raw value after `": "`. */
 export type Header = readonly [name: string, value: string]
 
-/** Request methods defined by RFC 4975 and RFC 4976; any other upper-case token is an extension method. */
-export const KNOWN_METHODS = ['SEND', 'REPORT', 'AUTH'] as const
+/** Request methods defined by RFC 4975, RFC 4976 and RFC 7701; any other upper-case token is an extension method. */
+export const KNOWN_METHODS = ['SEND', 'REPORT', 'AUTH', 'NICKNAME'] as const
 
 /** The start line and headers of a request: all of it but the body and the end-line. */
 export interface RequestHead {

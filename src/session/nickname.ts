@@ -1,0 +1,364 @@
+/**
+ * NICKNAME (RFC 7701 §7, multi-party chat): a participant asks the chat room (the conference focus) for a nickname
+ * with a bodiless `NICKNAME` request carrying `Use-Nickname: "<nickname>"`; the chat room answers end to end with
+ * 200 (granted), 424 (malformed nickname), 425 (reserved or already in use) or 403 (not allowed by policy).
+ *
+ * ```text
+ * MSRP a786hjs2 NICKNAME                                     MSRP a786hjs2 200 OK
+ * To-Path: msrp://chat.example.com:12763/kjhd37s2s20w2a;tcp  To-Path: msrp://alice.example.com:7777/iau39;tcp
+ * From-Path: msrp://alice.example.com:7777/iau39;tcp         From-Path: msrp://chat.example.com:12763/kjhd37s2s20w2a;tcp
+ * Use-Nickname: "Alice the great"                            -------a786hjs2$
+ * -------a786hjs2$
+ * ```
+ *
+ * Here: building and validating the request (`nicknameRequest`, `nicknameHead`, `UseNickname`), the chat room's
+ * answer (`answerNickname`, called by the session for each NICKNAME its connection routes to it, with the
+ * `NicknameHandler` of `SessionOptions.nicknames`; `NicknameRegistry` is a ready-made one), and the participant's
+ * side (`requestNickname`). Relays forward NICKNAME like AUTH, mapping the end-to-end response back (docs/cpim.md).
+ */
+import * as E from 'fp-ts/Either'
+import { pipe } from 'fp-ts/function'
+import * as t from 'io-ts'
+import type { Observable } from 'rxjs'
+import { parsePath, type Path } from '../wire/headers/path'
+import { quote, readQuotedString, isQuotable } from '../wire/headers/grammar'
+import {
+  getHeader,
+  getHeaders,
+  type MsrpFrame,
+  type MsrpRequest,
+  type MsrpResponse,
+  type RequestHead
+} from '../wire/model'
+import { responseTo } from '../wire/replies'
+import { newTransactionId } from '../wire/ids'
+import type { Transaction, TransactionFailure } from '../operators/match-transactions'
+
+/** The method (RFC 7701 §10, IANA MSRP Methods). */
+export const NICKNAME_METHOD = 'NICKNAME'
+/** The header carrying the nickname (RFC 7701 §10, IANA MSRP Header Fields). */
+export const USE_NICKNAME_HEADER = 'Use-Nickname'
+/** Longest nickname `NicknameRegistry` grants by default, in code points after preparation. */
+export const NICKNAME_MAX_CHARS = 64
+
+/** RFC 7701 status codes of a NICKNAME answer. */
+export const NICKNAME_GRANTED = 200
+export const NICKNAME_FORBIDDEN = 403
+export const NICKNAME_MALFORMED = 424
+export const NICKNAME_IN_USE = 425
+
+/**
+ * `Use-Nickname: "Alice the great"`: the nickname is an RFC 4975 `quoted-string` (RFC 7701 §10), whose only escapes
+ * are `\\` and `\"`. Decodes to the unescaped nickname.
+ */
+export const UseNickname = new t.Type<string, string, string>(
+  'UseNickname',
+  (u): u is string => typeof u === 'string',
+  (s, c) => {
+    const q = readQuotedString(s, 0)
+    return q !== undefined && q.end === s.length ? t.success(q.value) : t.failure(s, c, 'expected a quoted-string')
+  },
+  (nickname) => quote(nickname)
+)
+
+/** A NICKNAME request whose paths are valid: what the connection routes to a session. */
+export interface NicknameHead {
+  readonly request: RequestHead
+  readonly toPath: Path
+  readonly fromPath: Path
+}
+
+/** A NICKNAME request as a chat room's handler sees it. */
+export interface NicknameRequest extends NicknameHead {
+  /** The nickname asked for, unescaped, as sent (not prepared: see `prepareNickname`). */
+  readonly nickname: string
+}
+
+/** Why a NICKNAME request is refused before any handler sees it, with the status to answer. */
+export interface NicknameRefusal {
+  readonly _tag: 'NicknameRefusal'
+  readonly status: 400 | 424 | 501
+  readonly detail: string
+}
+
+const refusal = (status: NicknameRefusal['status'], detail: string): NicknameRefusal => ({
+  _tag: 'NicknameRefusal',
+  status,
+  detail
+})
+
+/** The paths of a NICKNAME request (RFC 4975 §7.1: To-Path and From-Path required), or a 400. */
+export function nicknameHead(request: RequestHead): E.Either<NicknameRefusal, NicknameHead> {
+  const to = parsePath(getHeader(request.headers, 'To-Path') ?? '')
+  const from = parsePath(getHeader(request.headers, 'From-Path') ?? '')
+  if (E.isLeft(to)) return E.left(refusal(400, `To-Path: ${to.left}`))
+  if (E.isLeft(from)) return E.left(refusal(400, `From-Path: ${from.left}`))
+  return E.right({ request, toPath: to.right, fromPath: from.right })
+}
+
+/** The nickname of a NICKNAME request: exactly one Use-Nickname holding a quoted-string, or a 424 (RFC 7701). */
+export function readNickname(head: NicknameHead): E.Either<NicknameRefusal, NicknameRequest> {
+  const values = getHeaders(head.request.headers, USE_NICKNAME_HEADER)
+  if (values.length !== 1) {
+    return E.left(refusal(424, values.length === 0 ? 'no Use-Nickname header' : 'more than one Use-Nickname'))
+  }
+  return pipe(
+    UseNickname.decode(values[0] ?? ''),
+    E.mapLeft(() => refusal(424, `Use-Nickname is not a quoted-string: ${values[0] ?? ''}`)),
+    E.map((nickname) => ({ ...head, nickname }))
+  )
+}
+
+/** What `nicknameRequest` writes. */
+export interface NicknameRequestOptions {
+  /** The chat room's path (the session's remote path). */
+  readonly toPath: readonly string[]
+  /** The participant's session URI. */
+  readonly fromPath: string
+  readonly nickname: string
+  /** Default: a fresh `newTransactionId()`. */
+  readonly transactionId?: string
+}
+
+/**
+ * A NICKNAME request (RFC 7701 §7.1): To-Path, From-Path, Use-Nickname, no body, end-line `$`. Fails with a 424
+ * refusal when the nickname cannot be a quoted-string (a control character other than tab) or a path does not parse.
+ */
+export function nicknameRequest(options: NicknameRequestOptions): E.Either<NicknameRefusal, MsrpRequest> {
+  if (!isQuotable(options.nickname) || options.nickname === '') {
+    return E.left(refusal(424, 'a nickname is non-empty text without control characters'))
+  }
+  const toPath = options.toPath.join(' ')
+  if (E.isLeft(parsePath(toPath)) || E.isLeft(parsePath(options.fromPath))) {
+    return E.left(refusal(400, 'the paths of a NICKNAME request must be MSRP URIs'))
+  }
+  return E.right({
+    type: 'request',
+    transactionId: options.transactionId ?? newTransactionId(),
+    method: NICKNAME_METHOD,
+    headers: [
+      ['To-Path', toPath],
+      ['From-Path', options.fromPath],
+      [USE_NICKNAME_HEADER, UseNickname.encode(options.nickname)]
+    ],
+    body: undefined,
+    continuation: '$'
+  })
+}
+
+// ---- nicknames compared -------------------------------------------------------------------------------------
+
+/**
+ * Prepares a nickname for use and comparison, after RFC 8266 (PRECIS Nickname, which RFC 7701 points to through
+ * RFC 7700): every Unicode space becomes U+0020, leading and trailing spaces go, runs of spaces become one, then NFKC.
+ * Refuses an empty result and control characters. (An approximation: PRECIS's disallowed code points beyond
+ * controls are not checked.)
+ */
+export function prepareNickname(nickname: string): E.Either<string, string> {
+  const prepared = nickname
+    .replace(/\p{Zs}/gu, ' ')
+    .replace(/ {2,}/g, ' ')
+    .trim()
+    .normalize('NFKC')
+  if (prepared === '') return E.left('an empty nickname')
+  if (/[\p{Cc}\p{Cs}]/u.test(prepared)) return E.left('control characters in a nickname')
+  return E.right(prepared)
+}
+
+/** The comparison key of a prepared nickname (RFC 8266 §4.3: lower case, NFKC): `Alice` and `ALICE` clash. */
+export const nicknameKey = (prepared: string): string => prepared.toLowerCase().normalize('NFKC')
+
+// ---- the chat room's answer ----------------------------------------------------------------------------------
+
+/** A chat room's decision: a status (200, 403, 424, 425, or another), with a comment if wanted. */
+export type NicknameAnswer = number | { readonly status: number; readonly comment?: string }
+
+/** Where a NICKNAME arrived: the chat room's session for this participant. */
+export interface NicknameContext {
+  readonly sessionUri: string
+}
+
+/** Decides a NICKNAME request (`SessionOptions.nicknames`); may answer later through a Promise. */
+export type NicknameHandler = (
+  request: NicknameRequest,
+  context: NicknameContext
+) => NicknameAnswer | PromiseLike<NicknameAnswer>
+
+/**
+ * Answers a NICKNAME request routed to a session (RFC 7701 §7.1): 501 when the session takes no nicknames (no
+ * handler: it is not a chat room, RFC 4975 §7.3), 424 for a missing or malformed Use-Nickname, else the handler's
+ * answer; 403 if the handler throws or rejects. The response goes back along the whole From-Path (C-7.2-3), so that
+ * relays can map it back; none is written for `Failure-Report: no`.
+ */
+export function answerNickname(
+  head: NicknameHead,
+  handler: NicknameHandler | undefined,
+  context: NicknameContext,
+  write: (response: MsrpResponse) => void
+): void {
+  const reply = (answer: NicknameAnswer): void => {
+    if (getHeader(head.request.headers, 'Failure-Report')?.trim().toLowerCase() === 'no') return
+    const { status, comment } = typeof answer === 'number' ? { status: answer, comment: undefined } : answer
+    write(responseTo(head.request, status, { from: context.sessionUri, ...(comment !== undefined ? { comment } : {}) }))
+  }
+  if (handler === undefined) return reply(501)
+  const request = readNickname(head)
+  if (E.isLeft(request)) return reply({ status: request.left.status, comment: request.left.detail })
+  let answer: NicknameAnswer | PromiseLike<NicknameAnswer>
+  try {
+    answer = handler(request.right, context)
+  } catch {
+    return reply(NICKNAME_FORBIDDEN)
+  }
+  if (typeof answer === 'number' || !('then' in answer)) return reply(answer)
+  answer.then(reply, () => reply(NICKNAME_FORBIDDEN))
+}
+
+export interface NicknameRegistryOptions {
+  /** Nicknames nobody may take (compared prepared and case-folded). */
+  readonly reserved?: readonly string[]
+  /** Default {@link NICKNAME_MAX_CHARS}. */
+  readonly maxChars?: number
+}
+
+/**
+ * A chat room's nicknames (RFC 7701 §7.1): one per participant session, unique after preparation and case folding.
+ * Its `handler` grants a free nickname (200, replacing the participant's previous one), refuses one that another
+ * participant holds or that is reserved (425), and one that does not prepare or is too long (424).
+ */
+export class NicknameRegistry {
+  private readonly bySession = new Map<string, { nickname: string; key: string }>()
+  private readonly byKey = new Map<string, string>()
+  private readonly reserved: ReadonlySet<string>
+  private readonly maxChars: number
+
+  constructor(options: NicknameRegistryOptions = {}) {
+    this.reserved = new Set(
+      (options.reserved ?? []).flatMap((n) =>
+        pipe(
+          prepareNickname(n),
+          E.map(nicknameKey),
+          E.fold(
+            () => [],
+            (k) => [k]
+          )
+        )
+      )
+    )
+    this.maxChars = options.maxChars ?? NICKNAME_MAX_CHARS
+  }
+
+  /** Pass as `SessionOptions.nicknames`. */
+  readonly handler: NicknameHandler = (request, context) => {
+    const prepared = prepareNickname(request.nickname)
+    if (E.isLeft(prepared)) return { status: NICKNAME_MALFORMED, comment: prepared.left }
+    if ([...prepared.right].length > this.maxChars) {
+      return { status: NICKNAME_MALFORMED, comment: `longer than ${this.maxChars} characters` }
+    }
+    const key = nicknameKey(prepared.right)
+    const holder = this.byKey.get(key)
+    if (this.reserved.has(key) || (holder !== undefined && holder !== context.sessionUri)) return NICKNAME_IN_USE
+    this.release(context.sessionUri)
+    this.bySession.set(context.sessionUri, { nickname: prepared.right, key })
+    this.byKey.set(key, context.sessionUri)
+    return NICKNAME_GRANTED
+  }
+
+  /** The nickname a participant session holds, prepared. */
+  nicknameOf(sessionUri: string): string | undefined {
+    return this.bySession.get(sessionUri)?.nickname
+  }
+
+  /** The participant session holding `nickname` (compared prepared and case-folded). */
+  holderOf(nickname: string): string | undefined {
+    const prepared = prepareNickname(nickname)
+    return E.isLeft(prepared) ? undefined : this.byKey.get(nicknameKey(prepared.right))
+  }
+
+  /** Frees the nickname of a participant session (call it when the participant leaves). */
+  release(sessionUri: string): void {
+    const held = this.bySession.get(sessionUri)
+    if (held === undefined) return
+    this.bySession.delete(sessionUri)
+    this.byKey.delete(held.key)
+  }
+}
+
+// ---- the participant's side ----------------------------------------------------------------------------------
+
+/** Why `requestNickname` failed, with the status: the chat room's refusal (403, 424, 425, 501…), or a local one. */
+export class NicknameError extends Error {
+  override readonly name = 'NicknameError'
+  constructor(
+    readonly reason: 'Refused' | 'Timeout' | 'NotConnected' | 'ConnectionClosed' | 'Malformed',
+    readonly status: number,
+    message: string
+  ) {
+    super(message)
+  }
+}
+
+/**
+ * What `requestNickname` needs of a session: an `MsrpSession` fits (structural, so that this module does not
+ * depend on session.ts).
+ */
+export interface NicknameSender {
+  readonly uri: string
+  readonly remotePath: readonly string[]
+  readonly connection:
+    | {
+        readonly closed: boolean
+        readonly writer: { sendFrame(frame: MsrpFrame): void }
+        readonly written$: { next(request: MsrpRequest): void }
+        readonly transactions$: Observable<E.Either<TransactionFailure, Transaction>>
+        readonly transport: { readonly closed$: Observable<void> }
+      }
+    | undefined
+}
+
+/**
+ * Asks the chat room at the other end of `session` for `nickname` (RFC 7701 §7.1). Resolves once it answers 200;
+ * rejects with a `NicknameError`: `Refused` with the chat room's status (424 malformed, 425 in use, 403, 501 if
+ * the peer takes no nicknames), `Timeout` (408, no answer within the transaction timeout), `NotConnected`,
+ * `ConnectionClosed` or `Malformed` (424, refused locally: it cannot be sent).
+ */
+export function requestNickname(session: NicknameSender, nickname: string): Promise<void> {
+  const conn = session.connection
+  if (conn === undefined || conn.closed || session.remotePath.length === 0) {
+    return Promise.reject(new NicknameError('NotConnected', 481, 'the session has no connection or no remote path'))
+  }
+  const request = nicknameRequest({ toPath: session.remotePath, fromPath: session.uri, nickname })
+  if (E.isLeft(request)) {
+    return Promise.reject(new NicknameError('Malformed', request.left.status, request.left.detail))
+  }
+  const tid = request.right.transactionId
+  return new Promise<void>((resolve, reject) => {
+    const done = (): void => {
+      results.unsubscribe()
+      closed.unsubscribe()
+    }
+    const results = conn.transactions$.subscribe({
+      next: (r) => {
+        if (E.isRight(r)) {
+          if (r.right.request.transactionId !== tid) return
+          done()
+          return resolve()
+        }
+        const f = r.left
+        if (!('request' in f) || f.request.transactionId !== tid) return
+        done()
+        if (f.reason === 'ErrorResponse') {
+          return reject(new NicknameError('Refused', f.status, `${f.status} ${f.response.comment ?? ''}`.trim()))
+        }
+        reject(new NicknameError('Timeout', 408, f.detail))
+      },
+      complete: () => (done(), reject(new NicknameError('ConnectionClosed', 408, 'the connection closed')))
+    })
+    const closed = conn.transport.closed$.subscribe(() => {
+      done()
+      reject(new NicknameError('ConnectionClosed', 408, 'the connection closed'))
+    })
+    conn.writer.sendFrame(request.right)
+    conn.written$.next(request.right)
+  })
+}
