@@ -55,6 +55,15 @@ async function chatRoom(roomOptions: EndpointOptions = {}) {
   return { join, close: () => endpoints.forEach((e) => e.close()) }
 }
 
+/** The paths part of a NICKNAME request, for calling a handler directly. */
+function nicknameRequestHead(): NicknameHead {
+  const r = nicknameRequest({ toPath: [ROOM], fromPath: ALICE, nickname: 'x' })
+  if (E.isLeft(r)) throw new Error(r.left.detail)
+  const h = nicknameHead(r.right)
+  if (E.isLeft(h)) throw new Error(h.left.detail)
+  return h.right
+}
+
 const refusal = (p: Promise<unknown>) =>
   p.then(
     () => undefined,
@@ -88,9 +97,12 @@ describe('NICKNAME requests (RFC 7701 §7.1)', () => {
     expect(nicknameRequest({ toPath: [ROOM], fromPath: ALICE, nickname: 'a\nb' })).toEqual(
       E.left(expect.objectContaining({ status: 424 }))
     )
-    expect(nicknameRequest({ toPath: [ROOM], fromPath: ALICE, nickname: '' })).toEqual(
-      E.left(expect.objectContaining({ status: 424 }))
-    )
+  })
+
+  it('RFC 7701 §7.3: an empty Use-Nickname ("") asks to remove the nickname', () => {
+    expect(UseNickname.decode('""')).toEqual(E.right(''))
+    const r = nicknameRequest({ toPath: [ROOM], fromPath: ALICE, nickname: '', transactionId: 'rm000001' })
+    expect(E.isRight(r) && r.right.headers).toContainEqual(['Use-Nickname', '""'])
   })
 
   it('prepares nicknames after RFC 8266: spaces mapped, trimmed and collapsed, NFKC; empty and controls refused', () => {
@@ -143,12 +155,23 @@ describe('NICKNAME requests (RFC 7701 §7.1)', () => {
       ctx,
       write
     )
+    // RFC 7701 §7.3 (removal): `""`, and an empty value (as python-msrplib writes it), reach the handler as ''.
+    const seen: string[] = []
+    const record = (r: { nickname: string }) => {
+      seen.push(r.nickname)
+      return 200
+    }
+    answerNickname(head([['Use-Nickname', '""']]), record, ctx, write)
+    answerNickname(head([['Use-Nickname', '']]), record, ctx, write)
     await new Promise((r) => setImmediate(r))
+    expect(seen).toEqual(['', ''])
     expect(answers.map((a) => [a.status, a.comment])).toEqual([
       [501, 'Request-method-not-understood'],
       [424, 'no Use-Nickname header'],
       [424, 'Use-Nickname is not a quoted-string: A'],
       [403, 'Action-not-allowed'],
+      [200, 'OK'],
+      [200, 'OK'],
       [425, 'taken']
     ])
     // C-7.2-3: the response goes back along the whole From-Path, from the chat room's session.
@@ -182,6 +205,44 @@ describe('NICKNAME between endpoints (RFC 7701 §7.1)', () => {
     registry.release(carol.room.uri)
     expect(registry.holderOf('alice')).toBeUndefined()
     close()
+  })
+
+  it('RFC 7701 §7.3: a participant removes its nickname with an empty one; it is free again', async () => {
+    const registry = new NicknameRegistry()
+    const { join, close } = await chatRoom({ nicknames: registry.handler })
+    const alice = await join()
+    const carol = await join()
+    await requestNickname(alice.me, 'Alice')
+    await expect(requestNickname(alice.me, '')).resolves.toBeUndefined()
+    expect(registry.nicknameOf(alice.room.uri)).toBeUndefined()
+    await expect(requestNickname(carol.me, 'alice')).resolves.toBeUndefined()
+    // Removing when none is held is no error.
+    await expect(requestNickname(alice.me, '')).resolves.toBeUndefined()
+    close()
+  })
+
+  it('RFC 7701 §7: a nickname belongs to the participant’s URI, so its sessions on several devices share it', () => {
+    const aor = new Map([
+      ['msrp://room/s1;tcp', 'sip:alice@example.com'],
+      ['msrp://room/s2;tcp', 'sip:alice@example.com'],
+      ['msrp://room/s3;tcp', 'sip:carol@example.com']
+    ])
+    const registry = new NicknameRegistry({ participantOf: (sessionUri) => aor.get(sessionUri) })
+    const ask = (sessionUri: string, nickname: string) =>
+      registry.handler({ ...nicknameRequestHead(), nickname }, { sessionUri })
+    expect(ask('msrp://room/s1;tcp', 'Alice')).toBe(200)
+    expect(ask('msrp://room/s2;tcp', 'ALICE')).toBe(200)
+    expect(ask('msrp://room/s3;tcp', 'alice')).toBe(425)
+    expect(registry.holderOf('alice')).toBe('sip:alice@example.com')
+    expect(registry.nicknameOf('msrp://room/s2;tcp')).toBe('ALICE')
+    // Held while any of the participant's sessions holds it.
+    registry.release('msrp://room/s1;tcp')
+    expect(ask('msrp://room/s3;tcp', 'alice')).toBe(425)
+    registry.release('msrp://room/s2;tcp')
+    expect(registry.holderOf('alice')).toBeUndefined()
+    expect(ask('msrp://room/s3;tcp', 'alice')).toBe(200)
+    // Sessions the mapping does not know are participants of their own.
+    expect(ask('msrp://room/s4;tcp', 'Alice')).toBe(425)
   })
 
   it('424 for a nickname the chat room cannot prepare or finds too long; local refusal for one that cannot be sent', async () => {

@@ -1,7 +1,10 @@
 /**
  * NICKNAME (RFC 7701 §7, multi-party chat): a participant asks the chat room (the conference focus) for a nickname
  * with a bodiless `NICKNAME` request carrying `Use-Nickname: "<nickname>"`; the chat room answers end to end with
- * 200 (granted), 424 (malformed nickname), 425 (reserved or already in use) or 403 (not allowed by policy).
+ * 200 (granted), 424 (malformed nickname), 425 (reserved or already in use) or 403 (not allowed by policy). A new
+ * NICKNAME replaces the participant's nickname (§7.2); an empty one, `Use-Nickname: ""`, removes it (§7.3). A
+ * nickname belongs to the URI the focus knows the participant by, not to one MSRP session (§7): see
+ * `NicknameRegistryOptions.participantOf`.
  *
  * ```text
  * MSRP a786hjs2 NICKNAME                                     MSRP a786hjs2 200 OK
@@ -70,7 +73,10 @@ export interface NicknameHead {
 
 /** A NICKNAME request as a chat room's handler sees it. */
 export interface NicknameRequest extends NicknameHead {
-  /** The nickname asked for, unescaped, as sent (not prepared: see `prepareNickname`). */
+  /**
+   * The nickname asked for, unescaped, as sent (not prepared: see `prepareNickname`). `''` asks to remove the
+   * participant's nickname (RFC 7701 §7.3).
+   */
   readonly nickname: string
 }
 
@@ -96,12 +102,16 @@ export function nicknameHead(request: RequestHead): E.Either<NicknameRefusal, Ni
   return E.right({ request, toPath: to.right, fromPath: from.right })
 }
 
-/** The nickname of a NICKNAME request: exactly one Use-Nickname holding a quoted-string, or a 424 (RFC 7701). */
+/**
+ * The nickname of a NICKNAME request: exactly one Use-Nickname holding a quoted-string, or a 424 (RFC 7701 §7.1).
+ * `""` is the removal of §7.3; so is an empty value, which python-msrplib (SIP SIMPLE client SDK) writes for it.
+ */
 export function readNickname(head: NicknameHead): E.Either<NicknameRefusal, NicknameRequest> {
   const values = getHeaders(head.request.headers, USE_NICKNAME_HEADER)
   if (values.length !== 1) {
     return E.left(refusal(424, values.length === 0 ? 'no Use-Nickname header' : 'more than one Use-Nickname'))
   }
+  if (values[0]?.trim() === '') return E.right({ ...head, nickname: '' })
   return pipe(
     UseNickname.decode(values[0] ?? ''),
     E.mapLeft(() => refusal(424, `Use-Nickname is not a quoted-string: ${values[0] ?? ''}`)),
@@ -115,18 +125,20 @@ export interface NicknameRequestOptions {
   readonly toPath: readonly string[]
   /** The participant's session URI. */
   readonly fromPath: string
+  /** `''` asks to remove the nickname (RFC 7701 §7.3). */
   readonly nickname: string
   /** Default: a fresh `newTransactionId()`. */
   readonly transactionId?: string
 }
 
 /**
- * A NICKNAME request (RFC 7701 §7.1): To-Path, From-Path, Use-Nickname, no body, end-line `$`. Fails with a 424
- * refusal when the nickname cannot be a quoted-string (a control character other than tab) or a path does not parse.
+ * A NICKNAME request (RFC 7701 §7.1): To-Path, From-Path, Use-Nickname, no body, end-line `$`; `Use-Nickname: ""`
+ * for an empty nickname (removal, §7.3). Fails with a 424 refusal when the nickname cannot be a quoted-string (a
+ * control character other than tab), a 400 when a path does not parse.
  */
 export function nicknameRequest(options: NicknameRequestOptions): E.Either<NicknameRefusal, MsrpRequest> {
-  if (!isQuotable(options.nickname) || options.nickname === '') {
-    return E.left(refusal(424, 'a nickname is non-empty text without control characters'))
+  if (!isQuotable(options.nickname)) {
+    return E.left(refusal(424, 'a nickname is text without control characters'))
   }
   const toPath = options.toPath.join(' ')
   if (E.isLeft(parsePath(toPath)) || E.isLeft(parsePath(options.fromPath))) {
@@ -219,18 +231,28 @@ export interface NicknameRegistryOptions {
   readonly reserved?: readonly string[]
   /** Default {@link NICKNAME_MAX_CHARS}. */
   readonly maxChars?: number
+  /**
+   * The URI the focus knows the participant of a chat-room session by (e.g. the SIP URI it joined with), or
+   * `undefined`. RFC 7701 §7 ties a nickname to that URI, so that a user who joins under one URI from several
+   * devices may use the same nickname on all of them: sessions of one participant share nicknames, and a nickname
+   * stays held while any of them holds it. Default: every session is a participant of its own.
+   */
+  readonly participantOf?: (sessionUri: string) => string | undefined
 }
 
 /**
- * A chat room's nicknames (RFC 7701 §7.1): one per participant session, unique after preparation and case folding.
- * Its `handler` grants a free nickname (200, replacing the participant's previous one), refuses one that another
- * participant holds or that is reserved (425), and one that does not prepare or is too long (424).
+ * A chat room's nicknames (RFC 7701 §7): one per participant session, unique in the room after preparation and case
+ * folding, held by the participant (`participantOf`). Its `handler` grants a free nickname (200, replacing the
+ * session's previous one, §7.2), removes it for an empty one (200, §7.3), refuses one that another participant holds
+ * or that is reserved (425), and one that does not prepare or is too long (424).
  */
 export class NicknameRegistry {
   private readonly bySession = new Map<string, { nickname: string; key: string }>()
-  private readonly byKey = new Map<string, string>()
+  /** Per comparison key: the participant holding it and those of its sessions that use it. */
+  private readonly byKey = new Map<string, { owner: string; sessions: Set<string> }>()
   private readonly reserved: ReadonlySet<string>
   private readonly maxChars: number
+  private readonly participantOf: (sessionUri: string) => string | undefined
 
   constructor(options: NicknameRegistryOptions = {}) {
     this.reserved = new Set(
@@ -246,41 +268,58 @@ export class NicknameRegistry {
       )
     )
     this.maxChars = options.maxChars ?? NICKNAME_MAX_CHARS
+    this.participantOf = options.participantOf ?? (() => undefined)
   }
 
   /** Pass as `SessionOptions.nicknames`. */
   readonly handler: NicknameHandler = (request, context) => {
+    const session = context.sessionUri
+    if (request.nickname === '') {
+      this.release(session)
+      return NICKNAME_GRANTED
+    }
     const prepared = prepareNickname(request.nickname)
     if (E.isLeft(prepared)) return { status: NICKNAME_MALFORMED, comment: prepared.left }
     if ([...prepared.right].length > this.maxChars) {
       return { status: NICKNAME_MALFORMED, comment: `longer than ${this.maxChars} characters` }
     }
     const key = nicknameKey(prepared.right)
-    const holder = this.byKey.get(key)
-    if (this.reserved.has(key) || (holder !== undefined && holder !== context.sessionUri)) return NICKNAME_IN_USE
-    this.release(context.sessionUri)
-    this.bySession.set(context.sessionUri, { nickname: prepared.right, key })
-    this.byKey.set(key, context.sessionUri)
+    const owner = this.participantOf(session) ?? session
+    const held = this.byKey.get(key)
+    if (this.reserved.has(key) || (held !== undefined && held.owner !== owner)) return NICKNAME_IN_USE
+    this.release(session)
+    const entry = this.byKey.get(key) ?? { owner, sessions: new Set<string>() }
+    entry.sessions.add(session)
+    this.byKey.set(key, entry)
+    this.bySession.set(session, { nickname: prepared.right, key })
     return NICKNAME_GRANTED
   }
 
-  /** The nickname a participant session holds, prepared. */
+  /** The nickname a chat-room session holds, prepared. */
   nicknameOf(sessionUri: string): string | undefined {
     return this.bySession.get(sessionUri)?.nickname
   }
 
-  /** The participant session holding `nickname` (compared prepared and case-folded). */
+  /**
+   * The participant holding `nickname` (compared prepared and case-folded): its `participantOf` URI, or the session
+   * URI when there is none.
+   */
   holderOf(nickname: string): string | undefined {
     const prepared = prepareNickname(nickname)
-    return E.isLeft(prepared) ? undefined : this.byKey.get(nicknameKey(prepared.right))
+    return E.isLeft(prepared) ? undefined : this.byKey.get(nicknameKey(prepared.right))?.owner
   }
 
-  /** Frees the nickname of a participant session (call it when the participant leaves). */
+  /**
+   * Frees the nickname of a chat-room session (call it when the participant leaves; an empty NICKNAME does it too).
+   * The nickname stays held while another session of the same participant uses it.
+   */
   release(sessionUri: string): void {
     const held = this.bySession.get(sessionUri)
     if (held === undefined) return
     this.bySession.delete(sessionUri)
-    this.byKey.delete(held.key)
+    const entry = this.byKey.get(held.key)
+    entry?.sessions.delete(sessionUri)
+    if (entry?.sessions.size === 0) this.byKey.delete(held.key)
   }
 }
 
@@ -317,7 +356,8 @@ export interface NicknameSender {
 }
 
 /**
- * Asks the chat room at the other end of `session` for `nickname` (RFC 7701 §7.1). Resolves once it answers 200;
+ * Asks the chat room at the other end of `session` for `nickname` (RFC 7701 §7.1), which replaces the one it holds
+ * (§7.2); `''` removes it (§7.3). Resolves once the chat room answers 200;
  * rejects with a `NicknameError`: `Refused` with the chat room's status (424 malformed, 425 in use, 403, 501 if
  * the peer takes no nicknames), `Timeout` (408, no answer within the transaction timeout), `NotConnected`,
  * `ConnectionClosed` or `Malformed` (424, refused locally: it cannot be sent).
