@@ -6,8 +6,11 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { buildBundle, check, ROOT, tempDir, type Metafile } from './build'
 
-/** What the minified bundle may weigh; raise it knowingly (docs/browser.md gives the size). */
-const BUNDLE_BUDGET_BYTES = 160 * 1024
+/**
+ * What the minified bundle may weigh; raise it knowingly (docs/browser.md gives the size). 200 KiB since the SDP
+ * helpers (with sdp-transform), CPIM and NICKNAME joined the browser entry: 169 KB then.
+ */
+const BUNDLE_BUDGET_BYTES = 200 * 1024
 
 describe('the browser bundle (src/browser.ts, scripts/build-browser.js)', () => {
   let dir: string
