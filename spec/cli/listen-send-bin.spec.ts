@@ -1,83 +1,29 @@
 /**
  * End to end: `rx-msrp listen` and `rx-msrp send` as the compiled bin, in child processes, over TCP on loopback.
  *
- * Compiled like spec/cli/bin.spec.ts does (tsconfig.build.json, only the bin's import graph), but into a directory
- * of its own under .tmp/: bin.spec.ts writes dist/ at the same time in another jest worker, and a file being
- * rewritten there could be read half-written by a child. Node finds node_modules by walking up from .tmp/.
+ * The bin is compiled by spec/cli/bin-io.ts into a directory of its own under .tmp/: bin.spec.ts writes dist/ at the
+ * same time in another jest worker, and a file being rewritten there could be read half-written by a child.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { newSessionId } from '../../src/wire/ids'
+import { buildBin, type Bin } from './bin-io'
 import { pseudoRandom, sha256, tempDir, type TempDir } from './listen-send-io'
 
-const ROOT = join(__dirname, '..', '..')
-let build: string
-let bin: string
+let bin: Bin
 let dir: TempDir
-const children: ChildProcess[] = []
 
 beforeAll(() => {
-  mkdirSync(join(ROOT, '.tmp'), { recursive: true })
-  build = mkdtempSync(join(ROOT, '.tmp', 'cli-listen-send-'))
-  const config = join(build, 'tsconfig.json')
-  writeFileSync(
-    config,
-    JSON.stringify({
-      extends: join(ROOT, 'tsconfig.build.json'),
-      compilerOptions: { outDir: join(build, 'dist'), rootDir: join(ROOT, 'src') },
-      files: [join(ROOT, 'src/cli/main.ts')],
-      include: []
-    })
-  )
-  const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', config], { encoding: 'utf8' })
-  expect(tsc.stdout + tsc.stderr).toBe('')
-  expect(tsc.status).toBe(0)
-  writeFileSync(join(build, 'package.json'), readFileSync(join(ROOT, 'package.json'))) // for --version
-  bin = join(build, 'dist', 'cli', 'main.js')
+  bin = buildBin('cli-listen-send-')
   dir = tempDir()
 }, 120_000)
 
 afterAll(() => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
   dir.remove()
-  rmSync(build, { recursive: true, force: true })
+  bin.cleanup()
 })
 
-/** A child's stdout lines as they come, and its exit. */
-function run(args: readonly string[]): {
-  readonly child: ChildProcess
-  readonly line: (test: (line: string) => boolean) => Promise<string>
-  readonly exit: Promise<{ code: number | null; stdout: string; stderr: string }>
-} {
-  const child = spawn(process.execPath, [bin, ...args])
-  children.push(child)
-  let stdout = ''
-  let stderr = ''
-  const waiters: { test: (line: string) => boolean; resolve: (line: string) => void }[] = []
-  const lines = (): string[] => stdout.split('\n').slice(0, -1)
-  child.stdout?.on('data', (d: Buffer) => {
-    stdout += d.toString('utf8')
-    for (const w of waiters.splice(0)) {
-      const found = lines().find(w.test)
-      if (found !== undefined) w.resolve(found)
-      else waiters.push(w)
-    }
-  })
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')))
-  const exit = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-  const line = (test: (line: string) => boolean): Promise<string> =>
-    new Promise((resolve, reject) => {
-      const found = lines().find(test)
-      if (found !== undefined) return resolve(found)
-      waiters.push({ test, resolve })
-      void exit.then((e) => reject(new Error(`exited ${e.code} first; stderr: ${e.stderr}`)))
-    })
-  return { child, line, exit }
-}
+const run = (args: readonly string[]) => bin.run(args)
 
 describe('the rx-msrp bin: listen + send', () => {
   it('sends a 2 MiB file from one process to another; listen saves it and exits 0 on SIGINT', async () => {

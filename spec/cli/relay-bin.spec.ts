@@ -5,90 +5,28 @@
  * Compiled like spec/cli/listen-send-bin.spec.ts (tsconfig.build.json, only the bin's import graph, into a directory
  * of its own under .tmp/). Node finds node_modules by walking up from .tmp/.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import * as os from 'node:os'
+import { join } from 'node:path'
 import * as net from 'node:net'
 import * as tls from 'node:tls'
-import { join } from 'node:path'
 import * as E from 'fp-ts/Either'
 import { answerChallenge } from '../../src/wire/digest'
 import { formatDigestCredentials, parseDigestChallenge } from '../../src/wire/headers/digest-params'
 import { newSessionId } from '../../src/wire/ids'
+import { buildBin, type Bin } from './bin-io'
 
-const ROOT = join(__dirname, '..', '..')
 /** The ports of the embedded default (docs/relay-cli.md). */
 const DEFAULT_PORTS = [2855, 2856, 8080, 8443]
-let build: string
-let bin: string
-const children: ChildProcess[] = []
+let bin: Bin
 
 beforeAll(() => {
-  mkdirSync(join(ROOT, '.tmp'), { recursive: true })
-  build = mkdtempSync(join(ROOT, '.tmp', 'cli-relay-'))
-  const config = join(build, 'tsconfig.json')
-  writeFileSync(
-    config,
-    JSON.stringify({
-      extends: join(ROOT, 'tsconfig.build.json'),
-      compilerOptions: { outDir: join(build, 'dist'), rootDir: join(ROOT, 'src') },
-      files: [join(ROOT, 'src/cli/main.ts')],
-      include: []
-    })
-  )
-  const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', config], { encoding: 'utf8' })
-  expect(tsc.stdout + tsc.stderr).toBe('')
-  expect(tsc.status).toBe(0)
-  writeFileSync(join(build, 'package.json'), readFileSync(join(ROOT, 'package.json')))
-  bin = join(build, 'dist', 'cli', 'main.js')
+  bin = buildBin('cli-relay-')
 }, 120_000)
 
-afterAll(() => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-  rmSync(build, { recursive: true, force: true })
-})
+afterAll(() => bin.cleanup())
 
-interface Exit {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
-/** A child's stdout lines as they come, and its exit. */
-function run(args: readonly string[]): {
-  readonly child: ChildProcess
-  readonly line: (test: (line: string) => boolean) => Promise<string>
-  /** The complete lines of stdout so far. */
-  readonly lines: () => string[]
-  readonly exit: Promise<Exit>
-} {
-  const child = spawn(process.execPath, [bin, ...args])
-  children.push(child)
-  let stdout = ''
-  let stderr = ''
-  const waiters: { test: (line: string) => boolean; resolve: (line: string) => void }[] = []
-  const lines = (): string[] => stdout.split('\n').slice(0, -1)
-  child.stdout?.on('data', (d: Buffer) => {
-    stdout += d.toString('utf8')
-    for (const w of waiters.splice(0)) {
-      const found = lines().find(w.test)
-      if (found !== undefined) w.resolve(found)
-      else waiters.push(w)
-    }
-  })
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')))
-  const exit = new Promise<Exit>((resolve, reject) => {
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-  const line = (test: (line: string) => boolean): Promise<string> =>
-    new Promise((resolve, reject) => {
-      const found = lines().find(test)
-      if (found !== undefined) return resolve(found)
-      waiters.push({ test, resolve })
-      void exit.then((e) => reject(new Error(`exited ${e.code} first; stderr: ${e.stderr}`)))
-    })
-  return { child, line, lines, exit }
-}
+const run = (args: readonly string[]) => bin.run(args)
 
 /** Whether something listens on 127.0.0.1:port: binding it fails with EADDRINUSE. */
 function busy(port: number): Promise<boolean> {
@@ -225,11 +163,16 @@ describe('the rx-msrp relay bin', () => {
   })
 
   it('exits 1 on a bad config file, naming the field', async () => {
-    const config = join(build, 'bad.json')
+    const dir = mkdtempSync(join(os.tmpdir(), 'rx-msrp-relay-config-'))
+    const config = join(dir, 'bad.json')
     writeFileSync(config, JSON.stringify({ listen: { tcp: ['127.0.0.1:0'] }, limits: { hopTimeoutMs: 'soon' } }))
-    const { code, stdout, stderr } = await run(['relay', '--config', config]).exit
-    expect(code).toBe(1)
-    expect(stdout).toBe('')
-    expect(stderr).toBe(`rx-msrp relay: ${config}: limits.hopTimeoutMs: expected an integer ≥ 1, got "soon"\n`)
+    try {
+      const { code, stdout, stderr } = await run(['relay', '--config', config]).exit
+      expect(code).toBe(1)
+      expect(stdout).toBe('')
+      expect(stderr).toBe(`rx-msrp relay: ${config}: limits.hopTimeoutMs: expected an integer ≥ 1, got "soon"\n`)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
