@@ -167,6 +167,30 @@ describe('content types (RFC 4975 §8.6)', () => {
   })
 })
 
+describe('options per session (an SDP plan per session, RFC 4975 §8.6)', () => {
+  it("C-7.3.1-4: one endpoint's sessions accept what their own options say, over one connection", async () => {
+    const aliceEp = new MsrpEndpoint()
+    const bobEp = new MsrpEndpoint({ acceptTypes: ['*'] })
+    const [ta, tb] = memoryPair()
+    bobEp.accept(tb)
+    const strict = bobEp.createSession(uri(2855), [], { acceptTypes: ['text/plain'] })
+    const open = bobEp.createSession(uri(2855))
+    const toStrict = aliceEp.createSession(uri(2856))
+    const toOpen = aliceEp.createSession(uri(2856))
+    await aliceEp.connect(toStrict, [strict.uri], ta)
+    // The second session shares the connection (C-5.4-1); Bob's session is bound by its first SEND (C-5.4-7).
+    toOpen.remotePath = [open.uri]
+    toOpen.bind(toStrict.connection!)
+    const png = { contentType: 'image/png' }
+    await expect(lastValueFrom(toStrict.send(new Uint8Array(4), png))).rejects.toMatchObject({ status: 415 })
+    const arrived = nextMessage(open)
+    await lastValueFrom(toOpen.send(new Uint8Array(4), png))
+    expect((await arrived).contentType).toBe('image/png')
+    aliceEp.close()
+    bobEp.close()
+  })
+})
+
 describe('more end to end (RFC 4975 §5.4, §7.1.1)', () => {
   it('C-5.4-1: several sessions share one connection, each gets its own messages', async () => {
     const aliceEp = new MsrpEndpoint()

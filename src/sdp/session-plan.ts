@@ -184,7 +184,7 @@ export function sessionOptionsFor(plan: Pick<SessionPlan, 'acceptTypes' | 'maxRe
 
 /** The part of an endpoint `openPlannedSession` uses (`MsrpEndpoint` and `BrowserEndpoint` have it). */
 export interface PlannedEndpoint<S, T> {
-  createSession(localUri: string, remotePath?: readonly string[]): S
+  createSession(localUri: string, remotePath?: readonly string[], options?: ReturnType<typeof sessionOptionsFor>): S
   connect(session: S, remotePath: readonly string[], over?: T): Promise<void>
   registrationOf?(session: S): { toPathFor(peerPath: readonly string[]): readonly string[] } | undefined
 }
@@ -216,7 +216,8 @@ export async function openPlannedSession<S extends { remotePath: readonly string
   plan: SessionPlan,
   options: OpenPlannedSessionOptions<S, T> = {}
 ): Promise<S> {
-  const session = options.session ?? endpoint.createSession(plan.localUri, plan.remotePath)
+  // The plan's accept-types and max-size apply to this session only (C-7.3.1-4, C-8.6-8).
+  const session = options.session ?? endpoint.createSession(plan.localUri, plan.remotePath, sessionOptionsFor(plan))
   const registration = endpoint.registrationOf?.(session)
   if (plan.viaRelay && registration === undefined && endpoint.registrationOf !== undefined)
     // S-4.5-1: the path names relays, so the session must hold their grant (authenticate before building the SDP).

@@ -60,9 +60,17 @@ export class MsrpEndpointBase {
     this.connector = options.connect ?? noConnector
   }
 
-  /** A new session with this local URI (which must carry a session-id, ≥ 80 random bits: see `newSessionId`). */
-  createSession(localUri: string | MsrpUri, remotePath: readonly string[] = []): MsrpSession {
-    const session = new MsrpSession(localUri, remotePath, this.options)
+  /**
+   * A new session with this local URI (which must carry a session-id, ≥ 80 random bits: see `newSessionId`). Its
+   * `options` (accept-types, reassembly limits, body water marks, nickname handler) override the endpoint's.
+   */
+  createSession(
+    localUri: string | MsrpUri,
+    remotePath: readonly string[] = [],
+    options: SessionOptions = {}
+  ): MsrpSession {
+    // The session's own options (e.g. an SDP plan's accept-types and max-size) win over the endpoint's, field by field.
+    const session = new MsrpSession(localUri, remotePath, { ...this.options, ...options })
     const id = session.localUri.sessionId
     if (id === undefined) throw new TypeError(`${session.uri}: a session URI needs a session-id`)
     this.sessions.set(id, session)
