@@ -1,4 +1,4 @@
-import { Observable, type OperatorFunction } from 'rxjs'
+import { Observable, type Observer, type OperatorFunction, type Subscriber } from 'rxjs'
 import { Framer, type FailureEvent, type FramerEvent, type FramerOptions } from '../wire/framer'
 import { DEFAULT_FRAMER_LIMITS } from '../wire/limits'
 import { MsrpConnectionError } from './errors'
@@ -37,38 +37,55 @@ export interface FrameOptions {
  */
 export function frame(options: FrameOptions = {}): OperatorFunction<Uint8Array, FramedEvent> {
   const messageOriented = options.messageOriented ?? DEFAULT_MESSAGE_ORIENTED
-  const limits: FramerOptions = { ...DEFAULT_FRAMER_LIMITS, ...options.limits }
+  // Without limits of its own, every framer shares the defaults object (the Framer does not copy it).
+  const limits: FramerOptions =
+    options.limits === undefined ? DEFAULT_FRAMER_LIMITS : { ...DEFAULT_FRAMER_LIMITS, ...options.limits }
   return (bytes$) =>
-    new Observable<FramedEvent>((subscriber) => {
-      const framer = new Framer(limits) // per subscription: its own buffers and offset
-      /** Emits the events; returns false once a fatal failure has ended the stream. */
-      const emit = (events: readonly FramerEvent[]): boolean => {
-        for (const event of events) {
-          if (event.type === 'failure') {
-            subscriber.error(new MsrpConnectionError(event.failure))
-            return false
-          }
-          subscriber.next(event)
-        }
-        return true
+    new Observable<FramedEvent>((subscriber) =>
+      bytes$.subscribe(new FrameObserver(subscriber, new Framer(limits), messageOriented))
+    )
+}
+
+/**
+ * @internal One subscription of `frame`: its own framer (buffers and offset). An object with methods rather than three
+ * closures, because a relay holds one per connection.
+ */
+class FrameObserver implements Observer<Uint8Array> {
+  constructor(
+    private readonly subscriber: Subscriber<FramedEvent>,
+    private readonly framer: Framer,
+    private readonly messageOriented: boolean
+  ) {}
+
+  next(chunk: Uint8Array): void {
+    // W-5.1-3: on a message-oriented transport one value is one message, and it must hold exactly one frame.
+    this.emit(this.messageOriented ? this.framer.pushMessage(chunk) : this.framer.push(chunk))
+  }
+
+  error(err: unknown): void {
+    this.subscriber.error(
+      err instanceof MsrpConnectionError
+        ? err
+        : new MsrpConnectionError({ reason: 'TransportFailed', detail: describe(err), cause: err })
+    )
+  }
+
+  complete(): void {
+    // RFC 4975 §7.1: a frame ends at its end-line; a stream that stops before it is cut short (Truncated).
+    if (this.emit(this.framer.finish())) this.subscriber.complete()
+  }
+
+  /** Emits the events; returns false once a fatal failure has ended the stream. */
+  private emit(events: readonly FramerEvent[]): boolean {
+    for (const event of events) {
+      if (event.type === 'failure') {
+        this.subscriber.error(new MsrpConnectionError(event.failure))
+        return false
       }
-      return bytes$.subscribe({
-        next: (chunk) => {
-          // W-5.1-3: on a message-oriented transport one value is one message, and it must hold exactly one frame.
-          emit(messageOriented ? framer.pushMessage(chunk) : framer.push(chunk))
-        },
-        error: (err: unknown) =>
-          subscriber.error(
-            err instanceof MsrpConnectionError
-              ? err
-              : new MsrpConnectionError({ reason: 'TransportFailed', detail: describe(err), cause: err })
-          ),
-        complete: () => {
-          // RFC 4975 §7.1: a frame ends at its end-line; a stream that stops before it is cut short (Truncated).
-          if (emit(framer.finish())) subscriber.complete()
-        }
-      })
-    })
+      this.subscriber.next(event)
+    }
+    return true
+  }
 }
 
 /** @internal The message of an error, or the value as text. */

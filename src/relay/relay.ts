@@ -200,7 +200,8 @@ interface Ctx {
 /** @internal One accepted or dialed connection. */
 class Conn {
   readonly pending = new Map<string, Pending>()
-  readonly holds = new Set<string>()
+  /** What stops reading now; `undefined` when nothing does (an idle connection holds no set). */
+  private holds: Set<string> | undefined
   readonly outStreams = new Set<OutStream>()
   queue: FramedEvent[] = []
   blocked = false
@@ -223,12 +224,16 @@ class Conn {
   /** Stops reading while `key` holds (a pending decision, a congested next hop). */
   hold(key: string): void {
     if (this.closed) return
-    if (this.holds.size === 0) this.rc.transport.pause()
-    this.holds.add(key)
+    const holds = (this.holds ??= new Set())
+    if (holds.size === 0) this.rc.transport.pause()
+    holds.add(key)
   }
 
   release(key: string): void {
-    if (this.holds.delete(key) && this.holds.size === 0 && !this.closed) this.rc.transport.resume()
+    const holds = this.holds
+    if (holds === undefined || !holds.delete(key) || holds.size > 0) return
+    this.holds = undefined
+    if (!this.closed) this.rc.transport.resume()
   }
 }
 
@@ -245,18 +250,23 @@ class Outbox {
   private scheduled = false
   private congested = false
   private closed = false
-  private readonly feeders = new Set<Conn>()
-  private readonly paused = new Set<Conn>()
-  private readonly key: string
-  private readonly drainSub: Subscription
+  // Created on first need: an idle connection holds no sets and no `drain$` subscription.
+  /** Connections that fed frames since the last write. */
+  private feeders: Set<Conn> | undefined
+  /** Connections paused while the transport is congested. */
+  private paused: Set<Conn> | undefined
+  /** Subscribed by the first congestion: `drain$` fires only after a `write` returned false. */
+  private drainSub: Subscription | undefined
 
   constructor(
     private readonly transport: Transport,
-    id: string,
+    private readonly id: string,
     private readonly batchLimit: number
-  ) {
-    this.key = `out:${id}`
-    this.drainSub = transport.drain$.subscribe(() => this.onDrain())
+  ) {}
+
+  /** What the connections paused by this outbox are held by. */
+  private get key(): string {
+    return `out:${this.id}`
   }
 
   get bufferedBytes(): number {
@@ -266,7 +276,7 @@ class Outbox {
   /** Queues one frame (or part of one) for the transport; `source` is paused if the transport is congested. */
   send(pieces: readonly Uint8Array[], source?: Conn): void {
     if (this.closed) return
-    if (source !== undefined) this.feeders.add(source)
+    if (source !== undefined) (this.feeders ??= new Set()).add(source)
     if (this.transport.info.messageOriented) {
       this.write(pieces)
       return
@@ -300,24 +310,31 @@ class Outbox {
     this.closed = true
     this.batch = []
     this.batchBytes = 0
-    this.drainSub.unsubscribe()
+    this.drainSub?.unsubscribe()
     this.onDrain()
   }
 
   private write(pieces: readonly Uint8Array[]): void {
-    if (!this.transport.write(pieces) && !this.closed) this.congested = true
+    if (!this.transport.write(pieces) && !this.closed) {
+      this.congested = true
+      this.drainSub ??= this.transport.drain$.subscribe(() => this.onDrain())
+    }
+    const feeders = this.feeders
+    if (feeders === undefined) return
     if (this.congested) {
-      for (const c of this.feeders) {
-        if (this.paused.has(c)) continue
-        this.paused.add(c)
+      const paused = (this.paused ??= new Set())
+      for (const c of feeders) {
+        if (paused.has(c)) continue
+        paused.add(c)
         c.hold(this.key)
       }
     }
-    this.feeders.clear()
+    feeders.clear()
   }
 
   private onDrain(): void {
     this.congested = false
+    if (this.paused === undefined || this.paused.size === 0) return
     const paused = [...this.paused]
     this.paused.clear()
     for (const c of paused) c.release(this.key)

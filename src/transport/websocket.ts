@@ -340,6 +340,8 @@ export function webSocketTransport(
 ): Transport & { readonly bufferedBytes: number } {
   const highWaterMark = options.highWaterMark ?? WRITE_HIGH_WATER_MARK_BYTES
   const keepAliveIntervalMs = options.keepAliveIntervalMs ?? WS_KEEP_ALIVE_INTERVAL_MS
+  // Read here so that no closure keeps `options` (a listener builds a fresh object per connection) alive.
+  const kind = options.kind
   const drain$ = new Subject<void>()
   const closed$ = new AsyncSubject<void>()
   let closed = false
@@ -413,16 +415,16 @@ export function webSocketTransport(
     if (ending === undefined) inbox.complete()
     else {
       const why = failure !== undefined ? describeError(failure) : `closed with ${code} ${reason.toString()}`.trimEnd()
-      inbox.fail(new TransportError(ending, `${options.kind} connection failed: ${why}`, failure))
+      inbox.fail(new TransportError(ending, `${kind} connection failed: ${why}`, failure))
     }
     markClosed()
   })
 
   const socket = options.socket
   const info: TransportInfo = {
-    kind: options.kind,
+    kind,
     messageOriented: true,
-    secure: options.kind === 'wss',
+    secure: kind === 'wss',
     local: endpoint(socket?.localAddress, socket?.localPort),
     remote: endpoint(socket?.remoteAddress, socket?.remotePort),
     peerCertificate: socket instanceof tls.TLSSocket ? peerCertificateOf(socket) : undefined,
@@ -437,7 +439,7 @@ export function webSocketTransport(
     }
   }
 
-  return {
+  const transport: Transport = {
     incoming$: inbox.incoming$,
     drain$: drain$.asObservable(),
     closed$: closed$.asObservable(),
@@ -459,11 +461,31 @@ export function webSocketTransport(
     },
     pause: () => inbox.pause(),
     resume: () => inbox.resume(),
-    close,
-    get bufferedBytes() {
-      return ws.bufferedAmount
-    }
+    close
   }
+  return withBufferedBytes(transport, ws)
+}
+
+/** The socket of each transport made by {@link webSocketTransport}, for {@link bufferedBytesOf}. */
+const socketOf = new WeakMap<object, WebSocket>()
+
+/** The `bufferedBytes` getter of every transport made here: one function, so that they all share one shape. */
+function bufferedBytesOf(this: object): number {
+  return socketOf.get(this)?.bufferedAmount ?? 0
+}
+
+/**
+ * Adds `bufferedBytes` (`ws.bufferedAmount`) as an own enumerable getter, as an object literal's `get` would. Such a
+ * literal is a dictionary-mode object (about 450 bytes more per connection); a shared getter defined afterwards keeps
+ * the transport a fast object whose shape every transport shares.
+ */
+function withBufferedBytes<T extends object>(transport: T, ws: WebSocket): T & { readonly bufferedBytes: number } {
+  socketOf.set(transport, ws)
+  return Object.defineProperty(transport, 'bufferedBytes', {
+    get: bufferedBytesOf,
+    enumerable: true,
+    configurable: true
+  }) as T & { readonly bufferedBytes: number }
 }
 
 /** A `ws` client for {@link connectWebSocket}. */

@@ -98,6 +98,19 @@ const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/
 
 const NO_FAILURES = Object.freeze([]) as unknown as FrameFailure[]
 
+/**
+ * The line-end table of every header section scanned whole within one `push` (the usual case), shared by all framers
+ * so that an idle framer holds none: nothing else runs between `scanHead` filling it and `finishHead` reading it, and
+ * a section that spans pushes is copied into the framer's own table first (`keepLineEnds`).
+ */
+let sharedLineEnds: Int32Array = new Int32Array(0)
+
+/** The shared line-end table, grown to hold `count` entries. */
+function sharedLineEndsFor(count: number): Int32Array {
+  if (sharedLineEnds.length < count) sharedLineEnds = new Int32Array(count)
+  return sharedLineEnds
+}
+
 /** What follows the transaction id on a start line: a method, or a status code and its comment. */
 interface StartRest {
   /** `undefined` for a response. */
@@ -173,8 +186,13 @@ export class Framer {
   /** Relative offset and length of the transaction id in the start line. */
   private tidStart = 0
   private tidLen = 0
-  /** Relative offset of the CR ending each header line, so that an ASCII head is cut without searching again. */
-  private readonly lineEnds: Int32Array
+  /**
+   * Relative offset of the CR ending each header line, so that an ASCII head is cut without searching again: the
+   * shared table while a section is scanned within one push, `ownLineEnds` while it spans pushes.
+   */
+  private lineEnds: Int32Array = sharedLineEnds
+  /** Allocated the first time a header section spans pushes, then reused. */
+  private ownLineEnds: Int32Array | undefined
   /** Method of a frame broken in its header section: a string, `null` for a response, `undefined` if unknown. */
   private brokenMethod: string | null | undefined = undefined
   private tid = ''
@@ -187,18 +205,19 @@ export class Framer {
     readonly headers: Header[]
     readonly failures: FrameFailure[]
   } | null = null
-  /** `CRLF-------<tid>`: the end-line of the current body without its flag and CRLF. */
-  private readonly needle = new ByteNeedle(new Uint8Array(9 + MAX_TID))
+  /** `CRLF-------<tid>`: the end-line of the current body without its flag and CRLF (allocated by the first body). */
+  private needle: ByteNeedle | undefined
   private parts: Uint8Array[] = []
   private partsBytes = 0
   private bodyBytes = 0
   private streaming = false
-  private readonly carry = new Uint8Array(MAX_TID + 12)
+  /** Allocated the first time a slice ends inside a possible end-line. */
+  private carry: Uint8Array | undefined
   private carryLen = 0
 
   constructor(options: FramerOptions = {}) {
-    this.limits = { ...DEFAULT_FRAMER_LIMITS, ...options }
-    this.lineEnds = new Int32Array(this.limits.maxHeaderCount)
+    // The defaults themselves (the `frame` operator's usual options) are shared rather than copied per framer.
+    this.limits = options === DEFAULT_FRAMER_LIMITS ? DEFAULT_FRAMER_LIMITS : { ...DEFAULT_FRAMER_LIMITS, ...options }
   }
 
   /** True between frames: no partial frame is buffered. */
@@ -288,12 +307,16 @@ export class Framer {
     if (this.headLen === 0) {
       // Fast path: the header section is scanned in place in the pushed slice.
       this.headOffset = this.consumed + i
+      this.lineEnds = sharedLineEndsFor(this.limits.maxHeaderCount)
       const r = this.scanHead(b, i, end, out)
       if (r >= 0) {
         this.finishHead(b, i, r, out)
         return i + r
       }
-      if (this.phase !== PHASE_FAILED) this.appendHead(b, i, end)
+      if (this.phase !== PHASE_FAILED) {
+        this.keepLineEnds()
+        this.appendHead(b, i, end)
+      }
       return end
     }
     // Slow path: the header section started in an earlier slice; append (bounded) and scan on.
@@ -317,6 +340,13 @@ export class Framer {
       )
     }
     return i + take
+  }
+
+  /** The header section continues in a later push: its line ends so far move from the shared table to our own. */
+  private keepLineEnds(): void {
+    const own = (this.ownLineEnds ??= new Int32Array(this.limits.maxHeaderCount))
+    own.set(this.lineEnds.subarray(0, this.headerCount))
+    this.lineEnds = own
   }
 
   private appendHead(b: Uint8Array, from: number, to: number): void {
@@ -578,6 +608,7 @@ export class Framer {
       return
     }
     this.current = { method, rest, headers, failures }
+    this.needle ??= new ByteNeedle(new Uint8Array(9 + MAX_TID))
     this.needle.setAscii('\r\n-------' + tid)
     this.parts = []
     this.partsBytes = 0
@@ -624,32 +655,33 @@ export class Framer {
 
   /** Scans `b[i, end)` for the end-line of the current body. Returns the index where scanning stopped. */
   private scanBody(b: Uint8Array, i: number, end: number, out: FramerEvent[]): number {
-    const needle = this.needle
+    const needle = this.needle as ByteNeedle
     const full = needle.length + 3 // CRLF-------tid + flag + CRLF
     if (this.carryLen > 0) {
       // The previous slice ended with a possible start of the end-line: complete or refute it.
+      const carry = this.carry as Uint8Array // allocated when carryLen became > 0
       let k = this.carryLen
       let j = i
       while (k < full && j < end && this.endLineByteOk(k, b[j] as number)) (k++, j++)
       if (k === full) {
         const n = needle.length
-        const flag = (this.carryLen > n ? this.carry[n] : b[i + n - this.carryLen]) as number
+        const flag = (this.carryLen > n ? carry[n] : b[i + n - this.carryLen]) as number
         this.carryLen = 0
         return this.endBody(FLAG_OF[flag] as Continuation, j, out)
       }
       if (j === end) {
-        this.carry.set(b.subarray(i, end), this.carryLen)
+        carry.set(b.subarray(i, end), this.carryLen)
         this.carryLen = k
         return end
       }
       // Not an end-line after all: those bytes are body. Search on from the start of this slice.
-      const held = this.carry.slice(0, this.carryLen)
+      const held = carry.slice(0, this.carryLen)
       this.carryLen = 0
       if (!this.addBody(held, i, out)) return end
     }
     let from = i
     for (;;) {
-      const at = this.needle.indexIn(b, from, end)
+      const at = needle.indexIn(b, from, end)
       if (at === -1 || at + full > end) break
       if (isFlag(b[at + needle.length]) && b[at + needle.length + 1] === CR && b[at + needle.length + 2] === LF) {
         if (at > i && !this.addBody(b.subarray(i, at), at, out)) return end
@@ -667,6 +699,7 @@ export class Framer {
     }
     if (hold > i && !this.addBody(b.subarray(i, hold), hold, out)) return end
     if (hold < end) {
+      this.carry ??= new Uint8Array(MAX_TID + 12)
       this.carry.set(b.subarray(hold, end), 0)
       this.carryLen = end - hold
     }
@@ -675,8 +708,9 @@ export class Framer {
 
   /** May byte `c` stand at position `k` of `CRLF-------<tid><flag>CRLF`? */
   private endLineByteOk(k: number, c: number): boolean {
-    const n = this.needle.length
-    if (k < n) return this.needle.bytes[k] === c
+    const needle = this.needle as ByteNeedle
+    const n = needle.length
+    if (k < n) return needle.bytes[k] === c
     if (k === n) return isFlag(c)
     return k === n + 1 ? c === CR : c === LF
   }
