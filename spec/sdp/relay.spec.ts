@@ -80,9 +80,9 @@ describe('an offerer behind a relay, an answerer without one (loopback TCP)', ()
       sessions[second] = await open(second)
       await bound(sessions[first])
       expect(await exchange(sessions.bob, sessions.alice, 'to Alice via her relay')).toBe('to Alice via her relay')
-      // Alice → Bob when Bob connected (answer active) is not asserted: the relay dials Bob's URI instead of using the
-      // connection Bob opened, and Bob's session, bound to that one, answers 506 (C-5.4-8). Reported to the lead.
-      if (!bobPlan.active) expect(await exchange(sessions.alice, sessions.bob, 'and back')).toBe('and back')
+      // Alice → Bob: when Bob connected to her relay (answer active), the relay reuses Bob's connection (RFC 4975
+      // §5.4) rather than dialing Bob's URI, where his session, bound to the first connection, would answer 506.
+      expect(await exchange(sessions.alice, sessions.bob, 'and back')).toBe('and back')
       // Without its grant a relayed plan cannot be opened (S-4.5-1).
       await expect(openPlannedSession(aliceEp, alicePlan)).rejects.toThrow(/not authenticated/)
     } finally {

@@ -214,6 +214,8 @@ class Conn {
   failures = 0
   closed = false
   poolKey: string | undefined
+  /** The peer URIs (see `MsrpRelay.peers`) this connection is the way to; `undefined` for none. */
+  peerKeys: string[] | undefined
 
   constructor(
     readonly rc: RelayConnection,
@@ -572,6 +574,20 @@ function failureReportOf(send: SendHead | undefined): FailureReport {
   return send?.failureReport ?? 'yes'
 }
 
+/** Relay-less peers remembered at most (see `MsrpRelay.peers`); the oldest is forgotten first. */
+export const MAX_PEERS = 100_000
+
+/** @internal The key of a peer's session URI: what RFC 4975 §6.1 compares (scheme, host, port, session-id, transport). */
+const peerKey = (uri: MsrpUri): string =>
+  `${uri.scheme}://${uri.host.toLowerCase()}:${uri.port ?? ''}/${uri.sessionId ?? ''};${uri.transport}`
+
+/** @internal Whether a URI host (an IP literal, IPv6 in brackets) is the address a socket reports. */
+function sameAddress(host: string, address: string): boolean {
+  const h = (host.startsWith('[') ? host.slice(1, -1) : host).toLowerCase()
+  const a = address.toLowerCase()
+  return h === a || a === `::ffff:${h}`
+}
+
 /** @internal Pool key of a next hop: one connection per scheme, host, port and transport (R-5.2-1). */
 const poolKey = (uri: MsrpUri): string => `${uri.scheme}://${uri.host.toLowerCase()}:${uri.port ?? ''};${uri.transport}`
 
@@ -619,6 +635,14 @@ export class MsrpRelay implements RelayEvents {
   /** The relay URIs of every listener and accepted transport (without session-id). */
   private readonly ownUris: MsrpUri[] = []
   private readonly pool = new Map<string, Conn>()
+  /**
+   * Relay-less peers that connected to us, by their own session URI (From-Path of one URI, RFC 4976 §6.4: a peer
+   * without a relay may send to a client's URI without AUTH): forwarding to that URI reuses the peer's connection
+   * (RFC 4975 §5.4 reuse) instead of dialing it, which would reach a session bound elsewhere (506, C-5.4-9), e.g. an
+   * SDP answerer that chose `a=setup:active`. Only a URI whose host is the IP address the connection comes from is
+   * taken, so a third party cannot claim another peer's URI from elsewhere.
+   */
+  private readonly peers = new Map<string, Conn>()
   private readonly dialing = new Map<string, Promise<Conn>>()
   private readonly serving = new Map<Subscription, Listener>()
   private readonly routeInput = new Subject<RouteRequest>()
@@ -784,6 +808,7 @@ export class MsrpRelay implements RelayEvents {
     conn.queue = []
     this.conns.delete(conn.rc.id)
     if (conn.poolKey !== undefined && this.pool.get(conn.poolKey) === conn) this.pool.delete(conn.poolKey)
+    for (const key of conn.peerKeys ?? []) if (this.peers.get(key) === conn) this.peers.delete(key)
     // R-6.3-6: the URIs issued over this connection die with it.
     this.registry.dropConnection(conn.rc.id)
     this.auth.forget(conn.rc.id)
@@ -909,6 +934,7 @@ export class MsrpRelay implements RelayEvents {
     if (head.method === 'AUTH' && whole !== undefined && to.length === 1 && this.isOwnUri(conn.rc.relayUri, to[0])) {
       return this.onAuth(conn, whole)
     }
+    if (from.length === 1 && !conn.outgoing) this.notePeer(conn, from[0] as MsrpUri)
     const ctx: Ctx = {
       conn,
       head,
@@ -928,6 +954,19 @@ export class MsrpRelay implements RelayEvents {
       done: false
     }
     this.decide(ctx)
+  }
+
+  /** Remembers `conn` as the way to the relay-less peer `uri` (see `peers`) when the URI's host is the connection's. */
+  private notePeer(conn: Conn, uri: MsrpUri): void {
+    const remote = conn.rc.transport.info.remote?.address
+    if (uri.sessionId === undefined || remote === undefined || !sameAddress(uri.host, remote)) return
+    const key = peerKey(uri)
+    if (this.peers.get(key) === conn) return
+    const current = this.peers.get(key)
+    if (current !== undefined && !current.closed) return // the first live connection keeps it
+    this.peers.set(key, conn)
+    if (this.peers.size > MAX_PEERS) this.peers.delete(this.peers.keys().next().value as string)
+    ;(conn.peerKeys ??= []).push(key)
   }
 
   /** RFC 4975 §6.1 comparison; an AUTH To-Path URI may omit the port (R-8-1, resolved by SRV or 2855). */
@@ -1075,6 +1114,8 @@ export class MsrpRelay implements RelayEvents {
     // R-8-1: URIs of non-AUTH requests carry a port; `.invalid` hosts are never resolved (W-A-1).
     if (uri.port === undefined) return this.refuseCtx(ctx, 400, 'NextHopWithoutPort')
     if (isInvalidHost(uri.host)) return this.refuseCtx(ctx, 481, 'NextHopUnreachable')
+    const peer = this.peers.get(peerKey(uri))
+    if (peer !== undefined && !peer.closed) return this.forwardTo(ctx, peer)
     const key = poolKey(uri)
     const existing = this.pool.get(key)
     if (existing !== undefined && !existing.closed) return this.forwardTo(ctx, existing)
