@@ -21,7 +21,9 @@ const ERRORS_MD = path.join(ROOT, 'docs', 'errors.md')
 const SOURCES = [
   { file: path.join(ROOT, 'src', 'wire', 'failures.ts'), union: 'WireFailure' },
   { file: path.join(ROOT, 'src', 'cli', 'ndjson.ts'), union: 'LineFailure' },
-  { file: path.join(ROOT, 'src', 'operators', 'match-transactions.ts'), union: 'TransactionFailure' }
+  { file: path.join(ROOT, 'src', 'operators', 'match-transactions.ts'), union: 'TransactionFailure' },
+  { file: path.join(ROOT, 'src', 'sdp', 'failures.ts'), union: 'SdpFailure' },
+  { file: path.join(ROOT, 'src', 'cpim', 'cpim.ts'), union: 'CpimFailure' }
 ] as const
 
 /**
