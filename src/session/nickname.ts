@@ -111,10 +111,14 @@ export function readNickname(head: NicknameHead): E.Either<NicknameRefusal, Nick
   if (values.length !== 1) {
     return E.left(refusal(424, values.length === 0 ? 'no Use-Nickname header' : 'more than one Use-Nickname'))
   }
-  if (values[0]?.trim() === '') return E.right({ ...head, nickname: '' })
+  const value = values[0] ?? ''
+  if (value.trim() === '') return E.right({ ...head, nickname: '' })
+  // Lenient on input: python-msrplib (Blink, SylkServer) sends the nickname unquoted. A value without any quote is
+  // taken as the nickname itself (UTF-8 text, controls already refused by the framer); a malformed quoted one is 424.
+  if (!value.includes('"')) return E.right({ ...head, nickname: value.trim() })
   return pipe(
-    UseNickname.decode(values[0] ?? ''),
-    E.mapLeft(() => refusal(424, `Use-Nickname is not a quoted-string: ${values[0] ?? ''}`)),
+    UseNickname.decode(value),
+    E.mapLeft(() => refusal(424, `Use-Nickname is not a quoted-string: ${value}`)),
     E.map((nickname) => ({ ...head, nickname }))
   )
 }
