@@ -38,6 +38,11 @@ const ERROR_CLASSES = [
   { file: path.join(ROOT, 'src', 'session', 'relay-client.ts'), name: 'RelayAuthError', sharedWith: '' }
 ] as const
 
+/** Reasons declared as a plain union of string literals (no failure object of their own): the type name is the section's tag. */
+const REASON_UNIONS = [
+  { file: path.join(ROOT, 'src', 'operators', 'reassemble.ts'), name: 'ReassemblyReason' }
+] as const
+
 /** What the fatal column of a union's rows says; `undefined` where its table has none. */
 const FATAL_OF: Readonly<Record<string, ((tag: string) => 'yes' | 'no') | undefined>> = {
   WireFailure: (tag) => (isFatal({ _tag: tag } as WireFailure) ? 'yes' : 'no'),
@@ -45,7 +50,8 @@ const FATAL_OF: Readonly<Record<string, ((tag: string) => 'yes' | 'no') | undefi
   MsrpConnectionError: () => 'yes', // the error channel: the connection is over
   TransportError: () => 'yes', // the transport has ended
   SendError: () => 'no', // one message failed; the connection and the session go on
-  RelayAuthError: () => 'no' // one AUTH exchange failed; the relay decides whether to close
+  RelayAuthError: () => 'no', // one AUTH exchange failed; the relay decides whether to close
+  ReassemblyReason: () => 'no' // one incoming message fails; the connection goes on
 }
 
 /** Failure types that must be found, so that a broken extraction cannot pass vacuously. */
@@ -69,7 +75,11 @@ function readReasons(texts: Readonly<Record<string, string>> = {}): Map<string, 
     const text = readFile(f)
     return text === undefined ? undefined : ts.createSourceFile(f, text, version, true)
   }
-  const program = ts.createProgram([...SOURCES.map((s) => s.file), ...ERROR_CLASSES.map((c) => c.file)], options, host)
+  const program = ts.createProgram(
+    [...SOURCES.map((s) => s.file), ...ERROR_CLASSES.map((c) => c.file), ...REASON_UNIONS.map((u) => u.file)],
+    options,
+    host
+  )
   const checker = program.getTypeChecker()
   const literals = (type: ts.Type): string[] =>
     (type.isUnion() ? type.types : [type]).flatMap((t) => (t.isStringLiteral() ? [t.value] : []))
@@ -101,6 +111,7 @@ function readReasons(texts: Readonly<Record<string, string>> = {}): Map<string, 
     const shared = out.get(sharedWith)?.reasons ?? []
     out.set(name, { union: name, reasons: allReasons.filter((r) => !shared.includes(r)), allReasons })
   }
+  for (const { file, name } of REASON_UNIONS) out.set(name, { union: name, reasons: literals(exported(file, name)) })
   return out
 }
 
@@ -128,7 +139,7 @@ function readDoc(markdown: string): Map<string, Row[]> {
   let current = ''
   for (const line of markdown.split(/\r?\n/)) {
     if (line.startsWith('## ')) {
-      current = /`(\w+(?:Failure|Error))`/.exec(line)?.[1] ?? ''
+      current = /`(\w+(?:Failure|Error|Reason))`/.exec(line)?.[1] ?? ''
       if (!sections.has(current)) sections.set(current, [])
       continue
     }
