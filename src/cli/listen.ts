@@ -25,6 +25,7 @@ import { mediaTypeMatches, parseMediaType } from '../wire/headers/content-type'
 import { REASON_PHRASES } from '../wire/replies'
 import { newInvalidHost, newSessionId } from '../wire/ids'
 import { formatUri, MSRP_DEFAULT_PORT, type MsrpUri } from '../wire/uri'
+import { concatBytes } from '../wire/bytes'
 import { MsrpEndpoint, type EndpointOptions } from '../session/endpoint'
 import { MessageIncompleteError, type IncomingMessage } from '../session/incoming'
 import { newWebSocketClientUri, RelayAuthError } from '../session/relay-client'
@@ -153,17 +154,6 @@ function decodeText(contentType: string, bytes: Uint8Array): string {
   }
 }
 
-/** Joins byte slices into one buffer. */
-function concat(parts: readonly Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length)
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
-}
-
 /** Where a body is being saved: `DIR/<id>.part`, renamed to `DIR/<id>` once the message is complete. */
 interface Saving {
   readonly stream: WriteStream
@@ -273,7 +263,7 @@ async function receive(message: IncomingMessage, r: Receiving): Promise<void> {
       contentType,
       size: outcome.size,
       sha256: hash.digest('hex'),
-      ...(text !== undefined ? { text: decodeText(contentType, concat(text, size)) } : {})
+      ...(text !== undefined ? { text: decodeText(contentType, concatBytes(text)) } : {})
     },
     saved
   )

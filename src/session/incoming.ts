@@ -4,6 +4,7 @@
  */
 import type { SendHead } from '../wire/chunk'
 import { formatMediaType } from '../wire/headers/content-type'
+import { concatBytes } from '../wire/bytes'
 import { ByteQueue, type ByteQueueOptions } from './byte-queue'
 
 export type MessageOutcome =
@@ -87,13 +88,7 @@ export class IncomingMessage {
       }
       parts.push(part)
     }
-    const out = new Uint8Array(n)
-    let at = 0
-    for (const p of parts) {
-      out.set(p, at)
-      at += p.length
-    }
-    return out
+    return concatBytes(parts)
   }
 
   /**

@@ -210,7 +210,7 @@ function browserTransport(
     info,
     write(pieces) {
       if (closed || ws.readyState !== OPEN) return false
-      ws.send(pieces.length === 1 ? (pieces[0] as Uint8Array) : concatBytes(pieces))
+      ws.send(concatBytes(pieces)) // a single piece is sent as it is
       if (ws.bufferedAmount < highWaterMark) return true
       poll ??= setInterval(() => {
         if (closed || ws.bufferedAmount > 0) return
