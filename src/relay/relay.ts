@@ -216,6 +216,8 @@ class Conn {
   poolKey: string | undefined
   /** The peer URIs (see `MsrpRelay.peers`) this connection is the way to; `undefined` for none. */
   peerKeys: string[] | undefined
+  /** The From-Path URI last looked at by `notePeer` (decoded paths are shared while unchanged): not looked at again. */
+  lastPeerUri: MsrpUri | undefined
 
   constructor(
     readonly rc: RelayConnection,
@@ -958,12 +960,19 @@ export class MsrpRelay implements RelayEvents {
 
   /** Remembers `conn` as the way to the relay-less peer `uri` (see `peers`) when the URI's host is the connection's. */
   private notePeer(conn: Conn, uri: MsrpUri): void {
+    // Every request of a peer carries the same From-Path, decoded once per value (headers/index.ts memo): one look.
+    // The answer is final unless another live connection holds the URI now (it may close): only then look again.
+    if (conn.lastPeerUri === uri) return
     const remote = conn.rc.transport.info.remote?.address
-    if (uri.sessionId === undefined || remote === undefined || !sameAddress(uri.host, remote)) return
+    if (uri.sessionId === undefined || remote === undefined || !sameAddress(uri.host, remote)) {
+      conn.lastPeerUri = uri
+      return
+    }
     const key = peerKey(uri)
-    if (this.peers.get(key) === conn) return
     const current = this.peers.get(key)
-    if (current !== undefined && !current.closed) return // the first live connection keeps it
+    if (current !== undefined && current !== conn && !current.closed) return // the first live connection keeps it
+    conn.lastPeerUri = uri
+    if (current === conn) return
     this.peers.set(key, conn)
     if (this.peers.size > MAX_PEERS) this.peers.delete(this.peers.keys().next().value as string)
     ;(conn.peerKeys ??= []).push(key)
