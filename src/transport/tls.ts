@@ -13,10 +13,8 @@ import type { ConnectTcpOptions, ListenTcpOptions } from './tcp'
 /** TLS versions a transport may require; anything older is refused (RFC 7525 §3.1.1). */
 export type TlsMinVersion = 'TLSv1.2' | 'TLSv1.3'
 
-/** Options of {@link connectTls}. */
-export interface ConnectTlsOptions extends ConnectTcpOptions {
-  /** SNI and the name the certificate must carry; default `host` (Node sends no SNI for an IP address). */
-  readonly servername?: string
+/** The client side of TLS, shared by {@link connectTls} and `connectWebSocket` (for `wss:`). */
+export interface TlsClientOptions {
   /** Trusted CA certificates (PEM) instead of the system's. */
   readonly ca?: tls.SecureContextOptions['ca']
   /** Client certificate and key (PEM), for mutual TLS. */
@@ -26,6 +24,12 @@ export interface ConnectTlsOptions extends ConnectTcpOptions {
   readonly rejectUnauthorized?: boolean
   /** Default {@link TLS_MIN_VERSION}. */
   readonly minVersion?: TlsMinVersion
+}
+
+/** Options of {@link connectTls}. */
+export interface ConnectTlsOptions extends ConnectTcpOptions, TlsClientOptions {
+  /** SNI and the name the certificate must carry; default `host` (Node sends no SNI for an IP address). */
+  readonly servername?: string
 }
 
 /** Options of {@link listenTls}. */

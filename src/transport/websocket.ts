@@ -18,7 +18,7 @@ import {
 import { Inbox } from './inbox'
 import { listenServer } from './listen-server'
 import { endpoint } from './socket-transport'
-import { peerCertificateOf, type TlsMinVersion } from './tls'
+import { peerCertificateOf, type TlsClientOptions, type TlsMinVersion } from './tls'
 import {
   TransportError,
   type CloseReason,
@@ -43,23 +43,14 @@ export interface WebSocketTransportOptions {
 }
 
 /** Options of {@link connectWebSocket}. */
-export interface ConnectWebSocketOptions extends WebSocketTransportOptions {
+export interface ConnectWebSocketOptions extends WebSocketTransportOptions, TlsClientOptions {
   /** `ws://` or `wss://` (RFC 7977 §5.1 requires `wss` in production, W-5.1-2). */
   readonly url: string
   /** Subprotocols to offer; `msrp` is always offered, and the server must select it. */
   readonly protocols?: readonly string[]
   /** Opening handshake (TCP, TLS and HTTP) time limit; default {@link CONNECT_TIMEOUT_MS}. */
   readonly timeoutMs?: number
-  /** Trusted CAs (PEM) for `wss` instead of the system's. */
-  readonly ca?: tls.SecureContextOptions['ca']
-  /** Client certificate and key (PEM) for `wss` with mutual TLS. */
-  readonly cert?: tls.SecureContextOptions['cert']
-  readonly key?: tls.SecureContextOptions['key']
-  /** Verify the server's certificate and name (W-9-1); default true. Turn off only in tests. */
-  readonly rejectUnauthorized?: boolean
-  /** Default {@link TLS_MIN_VERSION}. */
-  readonly minVersion?: TlsMinVersion
-  /** The `Origin` header of the handshake. */
+  /** The `Origin` header of the handshake. (TLS settings for `wss:`: {@link TlsClientOptions}, W-9-1.) */
   readonly origin?: string
   /** More handshake headers (e.g. `Cookie`, `Authorization`; RFC 7977 §7). */
   readonly headers?: Readonly<Record<string, string>>
