@@ -7,7 +7,6 @@ import * as net from 'node:net'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { PassThrough } from 'node:stream'
 import * as E from 'fp-ts/Either'
 import { firstValueFrom, lastValueFrom, Subject } from 'rxjs'
 import { filter, map, startWith } from 'rxjs/operators'
@@ -18,38 +17,9 @@ import { connectWebSocket } from '../../src/transport/websocket'
 import { answerChallenge } from '../../src/wire/digest'
 import { formatDigestCredentials, parseDigestChallenge } from '../../src/wire/headers/digest-params'
 import { newSessionId } from '../../src/wire/ids'
+import { capture } from '../helpers/capture'
 
 const EXAMPLE = join(__dirname, '..', '..', 'docs', 'examples', 'relay.yaml')
-
-/** A stream whose text is kept, with a wait for a line that passes a test. */
-function capture(): {
-  stream: PassThrough
-  text: () => string
-  line: (test: (l: string) => boolean) => Promise<string>
-} {
-  const stream = new PassThrough()
-  let text = ''
-  const waiters: { test: (l: string) => boolean; resolve: (l: string) => void }[] = []
-  const find = (test: (l: string) => boolean): string | undefined => text.split('\n').slice(0, -1).find(test)
-  stream.on('data', (d: Buffer) => {
-    text += d.toString('utf8')
-    for (const w of waiters.splice(0)) {
-      const found = find(w.test)
-      if (found !== undefined) w.resolve(found)
-      else waiters.push(w)
-    }
-  })
-  return {
-    stream,
-    text: () => text,
-    line: (test) =>
-      new Promise((resolve) => {
-        const found = find(test)
-        if (found !== undefined) resolve(found)
-        else waiters.push({ test, resolve })
-      })
-  }
-}
 
 /** Runs the command in-process until `stop()`; `exit` resolves to its status. */
 function start(args: readonly string[]) {
