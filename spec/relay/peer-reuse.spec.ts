@@ -96,7 +96,7 @@ describe('MsrpRelay: reaching a relay-less peer over the connection it opened', 
   })
 
   it('reuses the connection a peer opened from its own address (RFC 4975 §5.4)', async () => {
-    const { alice, bob, bobUri, usePath } = await parties()
+    const { alice, bob, usePath } = await parties()
     // Bob connects to Alice's relay himself (an SDP answer with a=setup:active) and sends first.
     const bobEndpoint = endpoints[1] as MsrpEndpoint
     bob.remotePath = [...usePath, alice.uri]
@@ -109,6 +109,5 @@ describe('MsrpRelay: reaching a relay-less peer over the connection it opened', 
     const back = firstValueFrom(bob.messages$)
     await lastValueFrom(alice.send('back to Bob'))
     expect(new TextDecoder().decode(await (await back).collect())).toBe('back to Bob')
-    expect(bobUri).toContain(HOST)
   })
 })
