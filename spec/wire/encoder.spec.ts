@@ -6,6 +6,7 @@ import {
   encodeChunk,
   encodeFrame,
   endLineOccursIn,
+  endLineOccursInPieces,
   MAX_UNINTERRUPTIBLE_BYTES
 } from '../../src/wire/encoder'
 import { concatBytes } from '../../src/wire/bytes'
@@ -211,6 +212,46 @@ describe('chooseTransactionId (C-7.1-1, C-7.1-10)', () => {
     expect(endLineOccursIn(utf8('x---------ab+'), 'ab+')).toBe(true) // a run longer than 7 dashes
     expect(endLineOccursIn(utf8('------ab'), 'ab')).toBe(false) // only 6
     expect(endLineOccursIn(utf8('--------x'), '-x')).toBe(true) // not an ident: generic search
+  })
+
+  it('agrees with a naive search on bodies long enough for the native scan, dashes anywhere (C-7.1-10)', () => {
+    const naive = (body: Uint8Array, id: string): boolean => Buffer.from(body).includes('-------' + id, 0, 'latin1')
+    const byte = fc.constantFrom(0x2d, 0x2d, 0x2d, 0x61, 0x62, 0x2b, 0x00)
+    const id = fc.stringMatching(/^[ab][ab+-]{0,5}$/)
+    fc.assert(
+      fc.property(fc.array(byte, { minLength: 512, maxLength: 3000 }), id, (made, tid) => {
+        const body = Uint8Array.from(made)
+        expect(endLineOccursIn(body, tid)).toBe(naive(body, tid))
+      }),
+      { numRuns: 500 }
+    )
+    const big = new Uint8Array(4096).fill(0x61)
+    big.set(utf8('---------------ab'), 4000) // a long run, the id after its end
+    expect(endLineOccursIn(big, 'ab')).toBe(true)
+    expect(endLineOccursIn(big.subarray(0, 4016), 'ab')).toBe(false) // the id cut by the end
+  })
+
+  it('finds an occurrence in a body of pieces, also across the joints, as in the pieces joined (C-7.1-10)', () => {
+    const byte = fc.constantFrom(0x2d, 0x2d, 0x2d, 0x61, 0x62, 0x2b, 0x00)
+    const id = fc.stringMatching(/^[ab][ab+-]{0,5}$/)
+    const cuts = fc.array(fc.nat({ max: 700 }), { maxLength: 6 })
+    fc.assert(
+      fc.property(fc.array(byte, { maxLength: 700 }), cuts, id, (made, at, tid) => {
+        const body = Uint8Array.from(made)
+        const points = [...new Set(at.map((a) => a % (body.length + 1)))].sort((x, y) => x - y)
+        const pieces = [0, ...points].map((from, i) => body.subarray(from, [...points, body.length][i]))
+        expect(endLineOccursInPieces(pieces, tid)).toBe(endLineOccursIn(body, tid))
+      }),
+      { numRuns: 2000 }
+    )
+    expect(endLineOccursInPieces([utf8('xx---'), utf8('-'), utf8('---a'), utf8('b')], 'ab')).toBe(true)
+    expect(endLineOccursInPieces([utf8('xx---'), utf8('-'), utf8('--a'), utf8('b')], 'ab')).toBe(false)
+  })
+
+  it('chooses an id whose end-line occurs in no piece and at no joint', () => {
+    const ids = ['first1', 'second']
+    const r = chooseTransactionId([utf8('a----'), utf8('---first1')], () => ids.shift()!)
+    expect(r).toEqual(E.right('second'))
   })
 })
 

@@ -1,7 +1,25 @@
 /**
  * Subsequence search over bytes, shared by the framer (end-line search) and the encoder (transaction id
- * choice). Pure, no Buffer: runs in browsers.
+ * choice). Runs in browsers (pure Horspool); where the runtime has Node's `Buffer` (found on `globalThis`, never
+ * imported) long regions are searched with its native `indexOf`, 5-10 times faster than Horspool in JavaScript.
  */
+
+/** `hay[from, end).indexOf(needle)` as an index into `hay`, or -1, done natively. @internal */
+type NativeIndexOf = (hay: Uint8Array, needle: Uint8Array, from: number, end: number) => number
+
+interface BufferLike {
+  from(buffer: ArrayBufferLike, byteOffset: number, length: number): { indexOf(needle: Uint8Array): number }
+}
+
+/** Node's `Buffer.prototype.indexOf` over views of the same memory (no copy), when the runtime has `Buffer`. */
+export const nativeIndexOf: NativeIndexOf | undefined = (() => {
+  const B = (globalThis as { Buffer?: BufferLike }).Buffer
+  if (B === undefined || typeof B.from !== 'function') return undefined
+  return (hay, needle, from, end) => {
+    const at = B.from(hay.buffer, hay.byteOffset + from, end - from).indexOf(needle)
+    return at === -1 ? -1 : from + at
+  }
+})()
 
 /** Candidate positions tried by first-byte hopping before the Horspool skip table is built. */
 const HORSPOOL_MIN_BYTES = 1024
@@ -64,6 +82,8 @@ export class ByteNeedle {
       p++
     }
     if (hopEnd === end) return -1
+    if (nativeIndexOf !== undefined)
+      return nativeIndexOf(hay, needle.subarray(0, m), Math.max(from, hopEnd - m + 1), end)
     let skip = this.skip
     if (skip === undefined) {
       skip = new Int32Array(256).fill(m)
