@@ -31,7 +31,9 @@ describe('rx-msrp send: progress bar', () => {
     const l = await startListen(['--uri', listenUri(), '--json'])
     const file = dir.file('1m.bin', pseudoRandom(1024 * 1024))
     const terminal = new Terminal()
-    const s = await runSend(['--from', fromUri(), '--to-path', l.uri, '--file', file], {}, terminal)
+    // 64 KiB chunks: straight to the peer the default would send the whole MiB as one chunk, one step of the bar.
+    const args = ['--from', fromUri(), '--to-path', l.uri, '--file', file, '--chunk-size', '65536']
+    const s = await runSend(args, {}, terminal)
     expect(s.code).toBe(0)
     const frames = terminal.text.split('\r').slice(1)
     expect(frames.length).toBeGreaterThan(2)

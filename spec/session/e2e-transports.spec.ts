@@ -15,6 +15,7 @@ import type { Listener, Transport } from '../../src/transport/transport'
 import { newSessionId } from '../../src/wire/ids'
 import { parseUri } from '../../src/wire/uri'
 import { dial, MsrpEndpoint, type EndpointOptions } from '../../src/session/endpoint'
+import { DEFAULT_CHUNK_BYTES } from '../../src/session/writer'
 import type { IncomingMessage } from '../../src/session/incoming'
 import { SendError, type MsrpSession, type SendEvent } from '../../src/session/session'
 
@@ -151,7 +152,8 @@ describe.each(KINDS)('endpoints end to end over %s', (kind) => {
   })
 
   it('RFC 4975 §5.1: 3 MiB of binary in chunks, with progress, sha256 equal', async () => {
-    const { alice, bob } = await sessions()
+    // 8 KiB chunks (the size through relays), so that the transfer is many chunks over each transport.
+    const { alice, bob } = await sessions({ alice: { chunkBytes: DEFAULT_CHUNK_BYTES } })
     const body = pseudoRandom(3 * 1024 * 1024, 11)
     const incoming = nextMessage(bob)
     const events = lastValueFrom(alice.send(body, { contentType: 'application/octet-stream' }).pipe(toArray()))
@@ -173,7 +175,7 @@ describe.each(KINDS)('endpoints end to end over %s', (kind) => {
   })
 
   it('C-7.1.1-21, C-7.3.1: 16 messages sent at once share the connection; each arrives whole', async () => {
-    const { alice, bob } = await sessions()
+    const { alice, bob } = await sessions({ alice: { chunkBytes: DEFAULT_CHUNK_BYTES } })
     const n = 16
     const bodies = Array.from({ length: n }, (_, k) => pseudoRandom(64 * 1024 + k, k + 1))
     const ids = bodies.map(() => newSessionId())

@@ -1,16 +1,28 @@
+import fc from 'fast-check'
 import { AsyncSubject, lastValueFrom, NEVER, Subject, take, toArray } from 'rxjs'
-import { ConnectionWriter, DEFAULT_CHUNK_BYTES, WriterError } from '../../src/session/writer'
+import {
+  chunkBytesFor,
+  ConnectionWriter,
+  DEFAULT_CHUNK_BYTES,
+  DIRECT_CHUNK_BYTES,
+  GATHER_BELOW_BYTES,
+  GATHER_WAIT_MS,
+  WriterError
+} from '../../src/session/writer'
 import type { OutgoingMessage, WriteEvent } from '../../src/session/writer'
 import { memoryPair } from '../../src/transport/memory'
 import type { Transport, TransportInfo } from '../../src/transport/transport'
 import { concatBytes } from '../../src/wire/bytes'
-import { Framer } from '../../src/wire/framer'
 import { parseByteRange, type ByteRange } from '../../src/wire/headers/byte-range'
+import { Framer } from '../../src/wire/framer'
+import { decodeSlices } from '../helpers/replay'
 import { getHeader, type MsrpFrame, type MsrpRequest, type MsrpResponse } from '../../src/wire/model'
 
 /** Kamailio reads nothing of a frame of this many bytes or more (../shared/interop/kamailio.md). */
 const KAMAILIO_FRAME_CAP_BYTES = 11_239
-const TO = 'msrp://bob.example.com:2855/9di4ea;tcp'
+const BOB = 'msrp://bob.example.com:2855/9di4ea;tcp'
+/** Through a relay: the default chunk size is then DEFAULT_CHUNK_BYTES (the tests of chunking rely on it). */
+const TO = 'msrp://relay.example.com:2855/r7Ax;tcp ' + BOB
 const FROM = 'msrp://alice.example.com:7777/iau39;tcp'
 
 /** A transport that records each `write` call; `accepting` is what `write` returns until `drain()`. */
@@ -60,9 +72,11 @@ class FakeTransport implements Transport {
 }
 
 function decodeOne(pieces: readonly Uint8Array[]): MsrpFrame {
-  const events = new Framer().push(concatBytes(pieces))
-  if (events.length !== 1 || events[0]?.type !== 'frame') throw new Error(`not one frame: ${JSON.stringify(events)}`)
-  return events[0].frame
+  const decoded = decodeSlices([concatBytes(pieces)])
+  if (decoded.frames.length !== 1 || decoded.failure !== undefined || decoded.framer.bufferedBytes !== 0) {
+    throw new Error(`not one frame: ${decoded.frames.length} frames, failure ${decoded.failure?.reason ?? 'none'}`)
+  }
+  return decoded.frames[0]!
 }
 
 /** Lets every pending promise of in-memory sources run (microtasks all run before a setImmediate callback). */
@@ -110,7 +124,7 @@ const response: MsrpResponse = {
   comment: 'OK',
   headers: [
     ['To-Path', FROM],
-    ['From-Path', TO]
+    ['From-Path', BOB]
   ],
   continuation: '$'
 }
@@ -156,8 +170,11 @@ describe('ConnectionWriter', () => {
         'Content-Type'
       ])
       expect([...send!.body!]).toEqual([...pattern(0, 5)])
-      expect(events).toEqual([{ type: 'chunk', request: events[0]!.request, start: 0, length: 5, final: true }])
-      expect(decodeOne(t.writes[0]!)).toEqual(events[0]!.request) // the event holds the SEND as written
+      expect(events).toEqual([
+        { type: 'chunk', request: events[0]!.request, body: [pattern(0, 5)], start: 0, length: 5, final: true }
+      ])
+      // the event holds the SEND as written: its head, and its body as pieces
+      expect(decodeOne(t.writes[0]!)).toEqual({ ...events[0]!.request, body: concatBytes(events[0]!.body) })
     })
 
     it('C-7.1.1-15: an empty message is one chunk with an empty body, 1-0/0 and `$`', async () => {
@@ -217,8 +234,9 @@ describe('ConnectionWriter', () => {
       const events = await all(new ConnectionWriter(t), message(one()))
       expect(events.map((e) => e.length)).toEqual([8192, 8192, 3616])
       for (const [i, e] of events.entries()) {
-        expect(e.request.body!.buffer).toBe(read.buffer)
-        expect(t.writes[i]![1]).toBe(e.request.body)
+        expect(e.body).toHaveLength(1)
+        expect(e.body[0]!.buffer).toBe(read.buffer)
+        expect(t.writes[i]![1]).toBe(e.body[0])
       }
     })
 
@@ -356,6 +374,108 @@ describe('ConnectionWriter', () => {
       const bad: MsrpResponse = { ...response, transactionId: 'x' }
       expect(() => new ConnectionWriter(t).sendFrame(bad)).toThrow(WriterError)
       expect(t.writes).toHaveLength(0)
+    })
+  })
+
+  describe('chunk size by path, pieces and offset', () => {
+    it('C-7.1.1-17: straight to the peer (one To-Path URI) chunks are DIRECT_CHUNK_BYTES, through relays DEFAULT_CHUNK_BYTES', async () => {
+      expect(chunkBytesFor(BOB)).toBe(DIRECT_CHUNK_BYTES)
+      expect(chunkBytesFor(TO)).toBe(DEFAULT_CHUNK_BYTES)
+      const total = 2 * DIRECT_CHUNK_BYTES + 1000
+      const t = new FakeTransport()
+      const events = await all(new ConnectionWriter(t), message(source(total, 64 * 1024).body, { toPath: BOB }))
+      expect(events.map((e) => e.length)).toEqual([DIRECT_CHUNK_BYTES, DIRECT_CHUNK_BYTES, 1000])
+      expect(concatBytes(t.sends().map((s) => s.body!))).toEqual(pattern(0, total))
+      // A configured size wins over the path.
+      const u = new FakeTransport()
+      const sized = await all(new ConnectionWriter(u, { chunkBytes: 4096 }), message(source(10_000, 10_000).body))
+      expect(sized.map((e) => e.length)).toEqual([4096, 4096, 1808])
+    })
+
+    it('writes reads of GATHER_BELOW_BYTES or more as they are (no copy), and copies only smaller reads together', async () => {
+      const reads = [pattern(0, 64 * 1024), pattern(7, 100), pattern(9, 200), pattern(3, GATHER_BELOW_BYTES)]
+      async function* body(): AsyncGenerator<Uint8Array> {
+        yield* reads
+      }
+      const t = new FakeTransport()
+      const [event] = await all(new ConnectionWriter(t), message(body(), { toPath: BOB }))
+      expect(event!.body).toHaveLength(3)
+      expect(event!.body[0]).toBe(reads[0]) // the read itself, also in the write vector
+      expect(t.writes[0]![1]).toBe(reads[0])
+      expect(event!.body[1]).toEqual(concatBytes([reads[1]!, reads[2]!])) // two small reads, one copy
+      expect(event!.body[2]).toBe(reads[3])
+      expect(t.sends()[0]!.body).toEqual(concatBytes(reads))
+    })
+
+    it('any read sizes and chunk size: the chunks carry the body in order, each within the chunk size', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.integer({ min: 1, max: 40_000 }), { minLength: 1, maxLength: 12 }),
+          fc.integer({ min: 1, max: 70_000 }),
+          async (sizes, chunkBytes) => {
+            let at = 0
+            const reads = sizes.map((n) => pattern((at += n) - n, n))
+            async function* body(): AsyncGenerator<Uint8Array> {
+              yield* reads
+            }
+            const t = new FakeTransport()
+            const events = await all(new ConnectionWriter(t, { chunkBytes }), message(body()))
+            for (const e of events) expect(e.length).toBeLessThanOrEqual(chunkBytes)
+            for (const e of events) expect(e.body.length).toBeLessThanOrEqual(Math.ceil(e.length / 1024) + 1)
+            expect(concatBytes(t.sends().map((s) => s.body!))).toEqual(pattern(0, at))
+          }
+        ),
+        { numRuns: 60 }
+      )
+    })
+
+    it('C-7.1-10: the transaction id is checked against the whole body, across the joints between pieces', async () => {
+      const first = new Uint8Array(GATHER_BELOW_BYTES).fill(0x61)
+      first.set(new TextEncoder().encode('----'), first.length - 4)
+      const second = new Uint8Array(GATHER_BELOW_BYTES).fill(0x62)
+      second.set(new TextEncoder().encode('---first1'))
+      async function* body(): AsyncGenerator<Uint8Array> {
+        yield first
+        yield second
+      }
+      const ids = ['first1', 'second']
+      const t = new FakeTransport()
+      const writer = new ConnectionWriter(t, { generateId: () => ids.shift() ?? 'CCCCCCCCCCCC' })
+      const [event] = await all(writer, message(body(), { toPath: BOB }))
+      expect(event!.body).toHaveLength(2)
+      expect(event!.request.transactionId).toBe('second')
+    })
+
+    it('a source that stalls does not hold back bytes it gave: the chunk goes after GATHER_WAIT_MS, the end as an empty `$`', async () => {
+      const pause = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, GATHER_WAIT_MS * 4))
+      async function* trickle(): AsyncGenerator<Uint8Array> {
+        yield pattern(0, 10)
+        await pause()
+        yield pattern(10, 10)
+        await pause()
+      }
+      const t = new FakeTransport()
+      const events = await all(new ConnectionWriter(t), message(trickle(), { toPath: BOB }))
+      expect(events.map((e) => [e.start, e.length, e.final])).toEqual([
+        [0, 10, false],
+        [10, 10, false],
+        [20, 0, true]
+      ])
+      const sends = t.sends()
+      expect(sends.map((f) => getHeader(f.headers, 'Byte-Range'))).toEqual(['1-10/*', '11-20/*', '21-20/20'])
+      expect(sends.map((f) => f.continuation)).toEqual(['+', '+', '$'])
+    })
+
+    it('RFC 4975 §5.4 resend: with an offset the first chunk starts after the bytes the peer has', async () => {
+      const t = new FakeTransport()
+      const events = await all(new ConnectionWriter(t), message(source(200, 200).body, { size: 300, offset: 100 }))
+      expect(events.map((e) => [e.start, e.length, e.final])).toEqual([[100, 200, true]])
+      expect(getHeader(t.sends()[0]!.headers, 'Byte-Range')).toBe('101-300/300')
+      const u = new FakeTransport()
+      const tooFar = all(new ConnectionWriter(u), message(source(1, 1).body, { size: 300, offset: 301 }))
+      await expect(tooFar).rejects.toMatchObject({ reason: 'EncodeFailed' })
+      const short = all(new ConnectionWriter(u), message(source(150, 150).body, { size: 300, offset: 100 }))
+      await expect(short).rejects.toMatchObject({ reason: 'SizeMismatch' })
     })
   })
 

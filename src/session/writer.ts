@@ -4,7 +4,7 @@
  * rfc4975-core.md §6.1).
  *
  * ```text
- * sendFrame(r)            ─┐                        ┌─► transport.write([head, body, tail])   one call per frame
+ * sendFrame(r)            ─┐                        ┌─► transport.write([head, ...body, tail])   one call per frame
  * sendMessage(A) chunks   ─┼─► control queue first ─┤   false → nothing more until drain$
  * sendMessage(B) chunks   ─┘   then A, B, A, B …    └─► WriteEvent per chunk to A's / B's subscriber
  * ```
@@ -29,6 +29,24 @@ import type { Continuation, Header, MsrpFrame, MsrpRequest } from '../wire/model
  */
 export const DEFAULT_CHUNK_BYTES = 8192
 /**
+ * Body bytes per SEND chunk when the To-Path has one URI: no relay in between, so nothing caps the frame size
+ * (C-7.1.1-18: every node MUST accept chunks of any size) and the RFC's advice is as few chunks as possible
+ * (C-7.1.1-17). Each chunk costs a transaction, a 200 and a frame head on both sides; 1 MiB chunks make that cost
+ * small next to the bytes (docs/benchmarks.md). The chunk's body is written as the source's reads (views, not
+ * copies), so a large chunk costs no extra memory beyond the reads it holds.
+ */
+export const DIRECT_CHUNK_BYTES = 1024 * 1024
+/** Source reads smaller than this are copied together into one buffer; larger ones are written as they are. */
+export const GATHER_BELOW_BYTES = 16 * 1024
+/** Size of a buffer small reads are copied into (at most the room left in the chunk). */
+const GATHER_BYTES = 64 * 1024
+/**
+ * How long a chunk that has bytes waits for the source's next read before it is written without it (and, with an
+ * unknown size, without knowing whether it is the last). A source that stalls (a live stream, a generator waiting
+ * for input) thus never holds back bytes it already gave for longer than this, however large the chunk size.
+ */
+export const GATHER_WAIT_MS = 10
+/**
  * Control frames (responses, REPORTs, AUTH, `#` chunks) that may wait while the transport is congested. They only
  * wait when the peer does not read what we write; past this the writer fails the connection (`ControlQueueFull`).
  */
@@ -38,7 +56,11 @@ export const MAX_QUEUED_CONTROL_BYTES = 1024 * 1024
 
 /** Options of {@link ConnectionWriter}; every field is optional. */
 export interface ConnectionWriterOptions {
-  /** Most body bytes per SEND chunk. Default {@link DEFAULT_CHUNK_BYTES} (8192). */
+  /**
+   * Most body bytes per SEND chunk, for every message. Default: {@link DEFAULT_CHUNK_BYTES} (8192) for a message
+   * through relays (To-Path of two URIs or more: the size deployed relays pass), {@link DIRECT_CHUNK_BYTES} (1 MiB)
+   * for a message straight to its peer (To-Path of one URI).
+   */
   readonly chunkBytes?: number
   /** Default {@link MAX_QUEUED_CONTROL_FRAMES} (1024). */
   readonly maxQueuedControlFrames?: number
@@ -63,14 +85,25 @@ export interface OutgoingMessage {
   readonly failureReport: 'yes' | 'no' | 'partial'
   /** Total bytes if known: the Byte-Range total of every chunk. The body must then yield exactly that many. */
   readonly size: number | undefined
+  /**
+   * Bytes of the message the peer already has (default 0): the first chunk starts at byte `offset + 1` and `body`
+   * yields the rest, `size - offset` bytes when the size is known. How a message cut by a connection failure is
+   * resent on a new session with its Message-ID (RFC 4975 §5.4, rfc4975-core.md §7).
+   */
+  readonly offset?: number
   readonly body: AsyncIterable<Uint8Array>
 }
 
 /** One SEND chunk handed to the transport. */
 export interface WriteEvent {
   readonly type: 'chunk'
-  /** The SEND as written, body included (feed it to `matchTransactions`). */
-  readonly request: MsrpRequest
+  /**
+   * The SEND as written, without its body: the head is all `matchTransactions` needs, and a body kept in a pending
+   * transaction would hold memory until the response.
+   */
+  readonly request: Omit<MsrpRequest, 'body'>
+  /** The chunk's body as written: the source's reads (views of them, or small reads copied together). */
+  readonly body: readonly Uint8Array[]
   /** 0-based offset of the chunk's body in the message. */
   readonly start: number
   readonly length: number
@@ -111,6 +144,10 @@ export class WriterError extends Error {
 
 /** @internal */
 const EMPTY = new Uint8Array(0)
+/** What `readWithin` gives when the source did not answer in time. @internal */
+const STALLED = Symbol('stalled')
+/** The body of a `#` chunk. @internal */
+const EMPTY_CHUNK = { body: [], length: 0 } as const
 
 /** A frame waiting in the control queue. @internal */
 interface Queued {
@@ -122,13 +159,17 @@ interface Queued {
 
 /** A chunk body read from the source, not yet written. @internal */
 interface Chunk {
-  readonly body: Uint8Array
+  /** The body as pieces, in order; empty for an empty chunk. */
+  readonly body: readonly Uint8Array[]
+  readonly length: number
   readonly final: boolean
 }
 
 /**
- * Reads chunks of at most `chunkBytes` from a body iterator: small reads are gathered (copied into one buffer),
- * large ones sliced (views, no copy). It holds at most one chunk and the rest of one read. @internal
+ * Reads chunks of at most `chunkBytes` from a body iterator: reads of {@link GATHER_BELOW_BYTES} or more become
+ * pieces of the chunk as they are (views, no copy; a read larger than the chunk is sliced), smaller ones are copied
+ * together into one buffer (so that tiny reads do not make a long write vector). It holds at most one chunk and the
+ * rest of one read. @internal
  */
 class ChunkReader {
   private iterator: AsyncIterator<Uint8Array> | undefined
@@ -139,6 +180,8 @@ class ChunkReader {
   private offset = 0
   /** A failure of the look-ahead read, thrown by the next call so that the chunk already read still goes out. */
   private failure: { readonly error: unknown } | undefined
+  /** A read that did not come in time for the last chunk: the next chunk starts with it. */
+  private inflight: Promise<Uint8Array | undefined> | undefined
 
   constructor(
     private readonly source: AsyncIterable<Uint8Array>,
@@ -149,44 +192,96 @@ class ChunkReader {
   /** The next chunk; `final` once the source is known to be exhausted. Throws what the source throws. */
   async next(): Promise<Chunk> {
     if (this.failure !== undefined) throw this.failure.error
-    let single: Uint8Array | undefined
-    let buffer: Uint8Array | undefined
+    const pieces: Uint8Array[] = []
+    let gather: Uint8Array | undefined // the buffer small reads are copied into
+    let gathered = 0
     let length = 0
+    const closeGather = (): void => {
+      if (gather !== undefined && gathered > 0) pieces.push(gather.subarray(0, gathered))
+      gather = undefined
+      gathered = 0
+    }
+    let stalled = false
     while (length < this.chunkBytes) {
-      const data = this.pending ?? (await this.read())
+      const data = this.pending ?? (length === 0 ? await this.readNow() : await this.readWithin(GATHER_WAIT_MS))
+      if (data === STALLED) {
+        stalled = true
+        break
+      }
       if (data === undefined) break
       const take = Math.min(this.chunkBytes - length, data.length)
       const piece = take === data.length ? data : data.subarray(0, take)
       this.pending = take === data.length ? undefined : data.subarray(take)
-      if (length === 0) single = piece
-      else {
-        // A second read in the same chunk: gather (one copy) rather than write many tiny chunks (C-7.1.1-19).
-        if (buffer === undefined) {
-          buffer = new Uint8Array(this.chunkBytes)
-          buffer.set(single ?? EMPTY)
+      const last = pieces[pieces.length - 1]
+      if (take >= GATHER_BELOW_BYTES || (length === 0 && gather === undefined)) {
+        // A large read, or the first read of the chunk (a small message is written without a copy).
+        closeGather()
+        pieces.push(piece)
+      } else {
+        // A small read after others: gather (one copy) rather than write many tiny chunks or pieces (C-7.1.1-19).
+        if (gather !== undefined && gathered + take > gather.length) closeGather()
+        if (gather === undefined) {
+          // The chunk's first read was small too (and alone so far): it joins the gathered bytes.
+          const first =
+            pieces.length === 1 && last !== undefined && last.length === length && length < GATHER_BELOW_BYTES
+              ? pieces.pop()
+              : undefined
+          const before = first?.length ?? 0
+          gather = new Uint8Array(Math.min(this.chunkBytes - length + before, GATHER_BYTES))
+          if (first !== undefined) gather.set(first)
+          gathered = before
         }
-        buffer.set(piece, length)
+        gather.set(piece, gathered)
+        gathered += take
       }
       length += take
     }
-    const body = buffer !== undefined ? buffer.subarray(0, length) : (single ?? EMPTY)
+    closeGather()
+    const body = pieces
     this.offset += length
     let final: boolean
-    if (this.pending !== undefined) final = false
-    else if (this.done) final = true
+    if (this.pending !== undefined || stalled) final = false
+    else if (this.done && this.inflight === undefined) final = true
     else if (this.size !== undefined && this.offset < this.size)
       final = false // more is due: no look-ahead
     else {
       // A full chunk and nothing left over: read one more to learn whether this chunk is the last ($ and total).
+      // A source that does not answer in time leaves the question open: this chunk goes as `+`, and if the source
+      // then ends, the last chunk is an empty `$` one.
       try {
-        this.pending = await this.read()
-        final = this.pending === undefined
+        const next = await this.readWithin(GATHER_WAIT_MS)
+        this.pending = next === STALLED ? undefined : next
+        final = next === undefined
       } catch (error) {
         this.failure = { error }
         final = false
       }
     }
-    return { body, final }
+    return { body, length, final }
+  }
+
+  /** The read in flight (started, not yet taken), or a new one. */
+  private readNow(): Promise<Uint8Array | undefined> {
+    const read = this.inflight ?? this.read()
+    this.inflight = undefined
+    return read
+  }
+
+  /** The next read if it comes within `ms`, else `STALLED` (the read stays in flight for the next call). */
+  private async readWithin(ms: number): Promise<Uint8Array | undefined | typeof STALLED> {
+    const read = (this.inflight ??= this.read())
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const late = new Promise<typeof STALLED>((resolve) => (timer = setTimeout(resolve, ms, STALLED)))
+    try {
+      const first = await Promise.race([read, late])
+      if (first !== STALLED) this.inflight = undefined
+      return first
+    } catch (error) {
+      this.inflight = undefined
+      throw error
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   /** Stops the source early (`return()`, which closes a Node stream) unless it is over already. */
@@ -267,7 +362,8 @@ export class ConnectionWriter {
   /** Emits once why the writer stopped (`ConnectionClosed`, `ControlQueueFull` or `WriterClosed`), then completes. */
   readonly closed$: Observable<WriterError>
 
-  private readonly chunkBytes: number
+  /** The configured chunk size, or `undefined` for the default by path ({@link chunkBytesFor}). */
+  private readonly chunkBytes: number | undefined
   private readonly maxQueuedControlFrames: number
   private readonly maxQueuedControlBytes: number
   private readonly generateId: (() => string) | undefined
@@ -290,11 +386,11 @@ export class ConnectionWriter {
     private readonly transport: Transport,
     options: ConnectionWriterOptions = {}
   ) {
-    this.chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES
+    this.chunkBytes = options.chunkBytes
     this.maxQueuedControlFrames = options.maxQueuedControlFrames ?? MAX_QUEUED_CONTROL_FRAMES
     this.maxQueuedControlBytes = options.maxQueuedControlBytes ?? MAX_QUEUED_CONTROL_BYTES
     this.generateId = options.generateId
-    if (!Number.isSafeInteger(this.chunkBytes) || this.chunkBytes < 1) {
+    if (this.chunkBytes !== undefined && (!Number.isSafeInteger(this.chunkBytes) || this.chunkBytes < 1)) {
       throw new RangeError(`ConnectionWriter: chunkBytes must be a positive integer, got ${this.chunkBytes}`)
     }
     this.closed$ = this.closedSubject.asObservable()
@@ -338,12 +434,17 @@ export class ConnectionWriter {
         subscriber.error(new WriterError('EncodeFailed', undefined, invalid))
         return
       }
+      const offset = message.offset ?? 0
       const m: Outgoing = {
         message,
         subscriber,
-        reader: new ChunkReader(message.body, this.chunkBytes, message.size),
+        reader: new ChunkReader(
+          message.body,
+          this.chunkBytes ?? chunkBytesFor(message.toPath),
+          message.size === undefined ? undefined : message.size - offset
+        ),
         ...fixedHeaders(message),
-        offset: 0,
+        offset,
         chunks: 0,
         state: 'idle',
         chunk: undefined
@@ -426,7 +527,7 @@ export class ConnectionWriter {
       return
     }
     if (m.state !== 'reading') return // stopped, aborted or ended while reading
-    const end = m.offset + chunk.body.length
+    const end = m.offset + chunk.length
     const size = m.message.size
     if (size !== undefined && (end > size || (chunk.final ? end !== size : end >= size))) {
       const got = chunk.final ? `${end}` : `more than ${end - 1}`
@@ -443,7 +544,7 @@ export class ConnectionWriter {
     const chunk = m.chunk
     if (chunk === undefined) return
     m.chunk = undefined
-    const built = this.build(m, chunk.body, chunk.final ? '$' : '+')
+    const built = this.build(m, chunk, chunk.final ? '$' : '+')
     if (E.isLeft(built)) {
       this.fail(m, new WriterError('EncodeFailed', built.left, built.left.detail))
       return
@@ -452,11 +553,12 @@ export class ConnectionWriter {
     const event: WriteEvent = {
       type: 'chunk',
       request: built.right.request,
+      body: chunk.body,
       start: m.offset,
-      length: chunk.body.length,
+      length: chunk.length,
       final: chunk.final
     }
-    m.offset += chunk.body.length
+    m.offset += chunk.length
     m.chunks++
     if (chunk.final) {
       this.detach(m)
@@ -476,27 +578,34 @@ export class ConnectionWriter {
    */
   private build(
     m: Outgoing,
-    chunkBody: Uint8Array,
+    chunk: Pick<Chunk, 'body' | 'length'>,
     continuation: Continuation
-  ): E.Either<EncodeFailure, { request: MsrpRequest; pieces: Uint8Array[] }> {
+  ): E.Either<EncodeFailure, { request: Omit<MsrpRequest, 'body'>; pieces: Uint8Array[] }> {
     const start = m.offset + 1
-    const total = continuation === '$' ? m.offset + chunkBody.length : (m.message.size ?? '*')
-    const range = chunkByteRange({ start, total, interruptible: continuation === '#' }, chunkBody.length)
+    const total = continuation === '$' ? m.offset + chunk.length : (m.message.size ?? '*')
+    const range = chunkByteRange({ start, total, interruptible: continuation === '#' }, chunk.length)
     if (E.isLeft(range)) return range
     // Only an empty message without a content type is bodiless; any other chunk, `#` included, has a body.
-    const body = m.message.contentType === undefined && chunkBody.length === 0 ? undefined : chunkBody
-    const transactionId = chooseTransactionId(body, this.generateId)
+    const bodiless = m.message.contentType === undefined && chunk.length === 0
+    const transactionId = chooseTransactionId(bodiless ? undefined : chunk.body, this.generateId)
     if (E.isLeft(transactionId)) return transactionId
-    const request: MsrpRequest = {
+    const head: Omit<MsrpRequest, 'body'> = {
       type: 'request',
       transactionId: transactionId.right,
       method: 'SEND',
-      headers: [...m.before, ['Byte-Range', range.right], ...m.reports, ...(body === undefined ? [] : m.mime)],
-      body,
+      headers: [...m.before, ['Byte-Range', range.right], ...m.reports, ...(bodiless ? [] : m.mime)],
       continuation
     }
-    const pieces = encodeFrame(request)
-    return E.isLeft(pieces) ? pieces : E.right({ request, pieces: pieces.right })
+    if (bodiless) {
+      const encoded = encodeFrame({ ...head, body: undefined })
+      return E.isLeft(encoded) ? encoded : E.right({ request: head, pieces: encoded.right })
+    }
+    // The head and tail as for an empty body (the id was checked against the real body above); the body's pieces
+    // go between them as they are.
+    const encoded = encodeFrame({ ...head, body: EMPTY })
+    if (E.isLeft(encoded)) return encoded
+    const [first, , tail] = encoded.right as [Uint8Array, Uint8Array, Uint8Array]
+    return E.right({ request: head, pieces: [first, ...chunk.body, tail] })
   }
 
   /** Ends `m` with `error`; if it has chunks on the wire, a `#` chunk first (C-7.1-9) and its event. */
@@ -507,12 +616,19 @@ export class ConnectionWriter {
       m.subscriber.error(error)
       return
     }
-    const abort = this.build(m, EMPTY, '#')
+    const abort = this.build(m, EMPTY_CHUNK, '#')
     if (E.isLeft(abort)) {
       m.subscriber.error(error)
       return
     }
-    const event: WriteEvent = { type: 'chunk', request: abort.right.request, start: m.offset, length: 0, final: true }
+    const event: WriteEvent = {
+      type: 'chunk',
+      request: abort.right.request,
+      body: [],
+      start: m.offset,
+      length: 0,
+      final: true
+    }
     this.enqueue(abort.right.pieces, (written) => {
       if (written) m.subscriber.next(event)
       m.subscriber.error(error)
@@ -525,7 +641,7 @@ export class ConnectionWriter {
     if (m.state === 'done') return
     this.detach(m)
     if (m.chunks === 0 || this.ended !== undefined) return
-    const abort = this.build(m, EMPTY, '#')
+    const abort = this.build(m, EMPTY_CHUNK, '#')
     if (E.isLeft(abort)) return // cannot happen: the same headers encoded before
     this.enqueue(abort.right.pieces)
     this.flush()
@@ -585,6 +701,10 @@ function checkMessage(message: OutgoingMessage): string | undefined {
   if (!IDENT.test(message.messageId)) return `Message-ID "${message.messageId}" is not an ident`
   const size = message.size
   if (size !== undefined && (!Number.isSafeInteger(size) || size < 0)) return `size ${size} is not a byte count`
+  const offset = message.offset ?? 0
+  if (!Number.isSafeInteger(offset) || offset < 0 || (size !== undefined && offset > size)) {
+    return `offset ${offset} is not a byte count within the size ${size ?? '*'}`
+  }
   if (message.contentType === undefined && size !== undefined && size > 0) {
     return 'a message with a body needs a Content-Type (C-7.1-2)'
   }
@@ -611,6 +731,14 @@ function fixedHeaders(message: OutgoingMessage): { before: Header[]; reports: He
     reports,
     mime
   }
+}
+
+/**
+ * The default chunk size of a message by its To-Path: {@link DEFAULT_CHUNK_BYTES} through relays (two URIs or more),
+ * {@link DIRECT_CHUNK_BYTES} straight to the peer.
+ */
+export function chunkBytesFor(toPath: string): number {
+  return /\s/.test(toPath.trim()) ? DEFAULT_CHUNK_BYTES : DIRECT_CHUNK_BYTES
 }
 
 /** @internal */
