@@ -27,6 +27,7 @@ const FROM = 'msrp://alice.example.com:7777/iau39;tcp'
 
 /** A transport that records each `write` call; `accepting` is what `write` returns until `drain()`. */
 class FakeTransport implements Transport {
+  constructor(private readonly kind: TransportInfo['kind'] = 'memory') {}
   readonly writes: Uint8Array[][] = []
   accepting = true
   closed = false
@@ -35,7 +36,10 @@ class FakeTransport implements Transport {
   private readonly closing = new AsyncSubject<void>()
   readonly drain$ = this.drains.asObservable()
   readonly closed$ = this.closing.asObservable()
-  readonly info: TransportInfo = {
+  get info(): TransportInfo {
+    return { ...this.baseInfo, kind: this.kind }
+  }
+  private readonly baseInfo: TransportInfo = {
     kind: 'memory',
     messageOriented: false,
     secure: false,
@@ -379,13 +383,20 @@ describe('ConnectionWriter', () => {
 
   describe('chunk size by path, pieces and offset', () => {
     it('C-7.1.1-17: straight to the peer (one To-Path URI) chunks are DIRECT_CHUNK_BYTES, through relays DEFAULT_CHUNK_BYTES', async () => {
-      expect(chunkBytesFor(BOB)).toBe(DIRECT_CHUNK_BYTES)
-      expect(chunkBytesFor(TO)).toBe(DEFAULT_CHUNK_BYTES)
+      expect(chunkBytesFor(BOB, 'tcp')).toBe(DIRECT_CHUNK_BYTES)
+      expect(chunkBytesFor(BOB, 'tls')).toBe(DIRECT_CHUNK_BYTES)
+      expect(chunkBytesFor(TO, 'tcp')).toBe(DEFAULT_CHUNK_BYTES)
+      // A WebSocket message is held whole by its receiver: 8 KiB whatever the path.
+      expect(chunkBytesFor(BOB, 'ws')).toBe(DEFAULT_CHUNK_BYTES)
+      expect(chunkBytesFor(BOB, 'wss')).toBe(DEFAULT_CHUNK_BYTES)
       const total = 2 * DIRECT_CHUNK_BYTES + 1000
       const t = new FakeTransport()
       const events = await all(new ConnectionWriter(t), message(source(total, 64 * 1024).body, { toPath: BOB }))
       expect(events.map((e) => e.length)).toEqual([DIRECT_CHUNK_BYTES, DIRECT_CHUNK_BYTES, 1000])
       expect(concatBytes(t.sends().map((s) => s.body!))).toEqual(pattern(0, total))
+      const ws = new FakeTransport('ws')
+      const overWs = await all(new ConnectionWriter(ws), message(source(20_000, 20_000).body, { toPath: BOB }))
+      expect(overWs.map((e) => e.length)).toEqual([8192, 8192, 3616])
       // A configured size wins over the path.
       const u = new FakeTransport()
       const sized = await all(new ConnectionWriter(u, { chunkBytes: 4096 }), message(source(10_000, 10_000).body))

@@ -11,7 +11,7 @@
  */
 import * as E from 'fp-ts/Either'
 import { AsyncSubject, Observable, type Subscriber, type Subscription } from 'rxjs'
-import type { Transport } from '../transport/transport'
+import type { Transport, TransportKind } from '../transport/transport'
 import { chooseTransactionId, chunkByteRange, encodeFrame } from '../wire/encoder'
 import type { EncodeFailure } from '../wire/failures'
 import { IDENT } from '../wire/headers/message-id'
@@ -57,9 +57,9 @@ export const MAX_QUEUED_CONTROL_BYTES = 1024 * 1024
 /** Options of {@link ConnectionWriter}; every field is optional. */
 export interface ConnectionWriterOptions {
   /**
-   * Most body bytes per SEND chunk, for every message. Default: {@link DEFAULT_CHUNK_BYTES} (8192) for a message
-   * through relays (To-Path of two URIs or more: the size deployed relays pass), {@link DIRECT_CHUNK_BYTES} (1 MiB)
-   * for a message straight to its peer (To-Path of one URI).
+   * Most body bytes per SEND chunk, for every message. Default ({@link chunkBytesFor}): {@link DIRECT_CHUNK_BYTES}
+   * (1 MiB) for a message straight to its peer (To-Path of one URI) over TCP or TLS; {@link DEFAULT_CHUNK_BYTES}
+   * (8192) through relays (the size deployed relays pass) and over WebSocket.
    */
   readonly chunkBytes?: number
   /** Default {@link MAX_QUEUED_CONTROL_FRAMES} (1024). */
@@ -440,7 +440,7 @@ export class ConnectionWriter {
         subscriber,
         reader: new ChunkReader(
           message.body,
-          this.chunkBytes ?? chunkBytesFor(message.toPath),
+          this.chunkBytes ?? chunkBytesFor(message.toPath, this.transport.info.kind),
           message.size === undefined ? undefined : message.size - offset
         ),
         ...fixedHeaders(message),
@@ -734,10 +734,13 @@ function fixedHeaders(message: OutgoingMessage): { before: Header[]; reports: He
 }
 
 /**
- * The default chunk size of a message by its To-Path: {@link DEFAULT_CHUNK_BYTES} through relays (two URIs or more),
- * {@link DIRECT_CHUNK_BYTES} straight to the peer.
+ * The default chunk size of a message: {@link DIRECT_CHUNK_BYTES} straight to the peer (To-Path of one URI) over
+ * TCP or TLS; {@link DEFAULT_CHUNK_BYTES} through relays (two URIs or more), and over WebSocket whatever the path
+ * (a chunk is one WebSocket message, which `ws` and browsers hold whole in memory before they hand it on, and
+ * deployed WebSocket peers cap message sizes: Kamailio closes the connection from 64 KiB).
  */
-export function chunkBytesFor(toPath: string): number {
+export function chunkBytesFor(toPath: string, kind: TransportKind = 'tcp'): number {
+  if (kind === 'ws' || kind === 'wss') return DEFAULT_CHUNK_BYTES
   return /\s/.test(toPath.trim()) ? DEFAULT_CHUNK_BYTES : DIRECT_CHUNK_BYTES
 }
 
