@@ -23,6 +23,8 @@ export const nativeIndexOf: NativeIndexOf | undefined = (() => {
 
 /** Candidate positions tried by first-byte hopping before the Horspool skip table is built. */
 const HORSPOOL_MIN_BYTES = 1024
+/** Regions from this length on go straight to the native search where there is one (one call beats hopping). */
+const NATIVE_MIN_BYTES = 256
 
 /**
  * A byte string to search for. Short regions are searched by jumping between occurrences of its first
@@ -64,10 +66,18 @@ export class ByteNeedle {
 
   /**
    * Index of the first whole occurrence in `hay[from, end)`, or -1. An occurrence cut by `end` is not found.
-   * The first `HORSPOOL_MIN_BYTES` candidate positions are tried by hopping between occurrences of the
-   * first byte (cheap when the needle is near, as for small frames); the rest with Horspool.
+   * Regions of `NATIVE_MIN_BYTES` or more go to the native search where the runtime has one. Otherwise the first
+   * `HORSPOOL_MIN_BYTES` candidate positions are tried by hopping between occurrences of the first byte (cheap
+   * when the needle is near, as for small frames); the rest with Horspool.
    */
   indexIn(hay: Uint8Array, from = 0, end = hay.length): number {
+    if (nativeIndexOf !== undefined && end - from >= NATIVE_MIN_BYTES)
+      return nativeIndexOf(hay, this.bytes.subarray(0, this.m), from, end)
+    return this.indexInScript(hay, from, end)
+  }
+
+  /** {@link indexIn} without the native search: what browsers run (exported for tests). @internal */
+  indexInScript(hay: Uint8Array, from = 0, end = hay.length): number {
     const needle = this.bytes
     const m = this.m
     const first = needle[0] as number
@@ -82,8 +92,6 @@ export class ByteNeedle {
       p++
     }
     if (hopEnd === end) return -1
-    if (nativeIndexOf !== undefined)
-      return nativeIndexOf(hay, needle.subarray(0, m), Math.max(from, hopEnd - m + 1), end)
     let skip = this.skip
     if (skip === undefined) {
       skip = new Int32Array(256).fill(m)
