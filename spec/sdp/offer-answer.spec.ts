@@ -5,7 +5,13 @@
 import * as E from 'fp-ts/Either'
 import fc from 'fast-check'
 import { formatUri } from '../../src/wire/uri'
-import { buildAnswer, buildOffer, type AnswerSetup, type OfferSetup } from '../../src/sdp/offer-answer'
+import {
+  acceptTypesOverlap,
+  buildAnswer,
+  buildOffer,
+  type AnswerSetup,
+  type OfferSetup
+} from '../../src/sdp/offer-answer'
 import { formatMsrpMedia, parseMsrpMedia, type MsrpMedia } from '../../src/sdp/msrp-media'
 import { maySend, negotiate, sessionOptionsFor, type SessionPlan } from '../../src/sdp/session-plan'
 import type { SdpFailure } from '../../src/sdp/failures'
@@ -123,7 +129,12 @@ describe('offer/answer and session plans', () => {
     fc.assert(
       fc.property(arbSide, arbSide, fc.constantFrom<AnswerSetup>('active', 'passive'), (offerer, answerer, setup) => {
         const offer = one(right(buildOffer({ ...offerer, setup: 'actpass' })))
-        const answer = one(right(buildAnswer([offer], { ...answerer, setup })))
+        const answered = buildAnswer([offer], { ...answerer, setup })
+        if (!acceptTypesOverlap(offerer.acceptTypes, answerer.acceptTypes)) {
+          expect(left(answered)).toMatchObject({ reason: 'NoCommonType', attribute: 'accept-types' }) // C-8.6-6
+          return
+        }
+        const answer = one(right(answered))
         const o = right(negotiate(offer, answer, 'offerer'))
         const a = right(negotiate(answer, offer, 'answerer'))
         expect(o.active).toBe(!a.active)

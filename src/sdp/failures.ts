@@ -22,6 +22,23 @@ export type SdpReason =
   | 'FileTransferInvalid'
   /** The peer rejected the stream (port 0 in its answer), so there is no session to plan. */
   | 'MediaRejected'
+  /**
+   * RFC 4975 §8.6 (C-8.6-6): no type the offer accepts is one the answerer accepts (nor `*`), so the session could carry
+   * nothing: answer the INVITE with 488 Not Acceptable Here.
+   */
+  | 'NoCommonType'
+  /**
+   * RFC 4975 §14.4 (C-14.4-3): the certificate the peer presented in the TLS handshake does not match its SDP's
+   * `a=fingerprint`, or it presented none. The media session is torn down at once.
+   */
+  | 'FingerprintMismatch'
+  /** An `a=fingerprint` hash function that cannot be computed here (sha-224, md5, md2, unknown): no check possible. */
+  | 'FingerprintUnsupported'
+  /**
+   * RFC 5547 §6 (F-8.8-1), RFC 2387: a `multipart/related` SDP body that cannot be built or read (no SDP root, no
+   * `type` parameter, a missing boundary, a part without Content-ID, an `a=file-icon` naming no part, …).
+   */
+  | 'MultipartInvalid'
 
 /** Why an SDP could not be parsed, built or negotiated. */
 export interface SdpFailure {
@@ -42,3 +59,14 @@ export const sdpFailure = (
   attribute: string | undefined = undefined,
   mediaIndex: number | undefined = undefined
 ): SdpFailure => ({ _tag: 'SdpFailure', reason, attribute, mediaIndex, detail })
+
+/**
+ * An `SdpFailure` on the error channel, where an API is a promise rather than an `Either` (`openPlannedSession` on a
+ * fingerprint mismatch, C-14.4-3). `failure` holds the value.
+ */
+export class SdpError extends Error {
+  override readonly name = 'SdpError'
+  constructor(readonly failure: SdpFailure) {
+    super(`${failure.reason}: ${failure.detail}`)
+  }
+}

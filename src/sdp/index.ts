@@ -5,7 +5,9 @@
  */
 export * from './failures'
 export * from './attributes'
+export * from './fingerprint'
 export * from './msrp-media'
 export * from './offer-answer'
 export * from './session-plan'
 export * from './file-transfer'
+export * from './multipart-related'

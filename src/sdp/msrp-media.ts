@@ -24,6 +24,7 @@ import {
   type Setup
 } from './attributes'
 import { sdpFailure, type SdpFailure } from './failures'
+import { FingerprintAttribute, type Fingerprint } from './fingerprint'
 
 /** The SDP protos of MSRP (RFC 4975 §8.1): plain TCP, or TLS (`msrps` URIs, and every WebSocket client, RFC 7977). */
 export type MsrpProto = 'TCP/MSRP' | 'TCP/TLS/MSRP'
@@ -35,14 +36,6 @@ export interface SdpConnection {
   readonly ipVer: 4 | 6
   /** An IP address (IPv6 without brackets) or an FQDN. */
   readonly address: string
-}
-
-/** `a=fingerprint` (RFC 4572), for peer-to-peer TLS with self-signed certificates (RFC 4975 §14.4, C-14.4-2). */
-export interface Fingerprint {
-  /** Hash function, e.g. `SHA-1` or `sha-256`. */
-  readonly type: string
-  /** Colon-separated upper-case hex bytes. */
-  readonly hash: string
 }
 
 /** The RFC 5547 attributes of a file-transfer m-line. */
@@ -131,6 +124,11 @@ function decodeMedia(m: MediaDescription, index: number, session: SessionDescrip
   const extraAttributes: string[] = []
   for (const { value } of m.invalid ?? []) {
     const [name, v] = splitAttribute(String(value))
+    if (name === 'fingerprint')
+      // sdp-transform reads `hash-func SP fingerprint`; a line it left over breaks that grammar (RFC 4572 §5).
+      return E.left(
+        sdpFailure('AttributeInvalid', `a=${String(value)}: expected a hash function and hex bytes`, name, index)
+      )
     if (name === 'msrp-cema' || name in MSRP_ATTRIBUTE_CODECS) {
       if (values.has(name)) return E.left(sdpFailure('AttributeDuplicate', `a=${name} occurs twice`, name, index))
       values.set(name, v)
@@ -193,8 +191,16 @@ function decodeMedia(m: MediaDescription, index: number, session: SessionDescrip
     ;(file as Record<string, unknown>)[key] = decoded.right
   }
   if (Object.keys(file).length > 0) out.file = file
-  if (m.fingerprint !== undefined)
-    out.fingerprint = { type: String(m.fingerprint.type), hash: String(m.fingerprint.hash) }
+  // RFC 4572 §5: a session-level a=fingerprint applies to every m-line without its own (C-14.4-2).
+  const fingerprint = m.fingerprint ?? session.fingerprint
+  if (fingerprint !== undefined) {
+    const decoded = FingerprintAttribute.decode(`${String(fingerprint.type)} ${String(fingerprint.hash)}`)
+    if (E.isLeft(decoded))
+      return E.left(
+        sdpFailure('AttributeInvalid', `a=fingerprint: ${decoded.left[0]?.message ?? ''}`, 'fingerprint', index)
+      )
+    out.fingerprint = decoded.right
+  }
   if (m.description !== undefined) out.title = String(m.description)
   return E.right(out)
 }
@@ -352,7 +358,11 @@ function formatOne(o: MsrpMediaOptions, index: number): E.Either<SdpFailure, For
     const f = push(name, o.file?.[key] as never)
     if (f !== undefined) return E.left(f)
   }
-  if (o.fingerprint !== undefined) lines.push(`fingerprint:${o.fingerprint.type} ${o.fingerprint.hash}`)
+  if (o.fingerprint !== undefined) {
+    if (!FingerprintAttribute.is(o.fingerprint))
+      return E.left(sdpFailure('AttributeInvalid', 'a=fingerprint: not a valid value', 'fingerprint', index))
+    lines.push(`fingerprint:${FingerprintAttribute.encode(o.fingerprint)}`)
+  }
   lines.push(...(o.extraAttributes ?? []))
 
   const relayed = path.length > 1

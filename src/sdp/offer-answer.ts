@@ -5,6 +5,7 @@
  */
 import * as E from 'fp-ts/Either'
 import { parseUri, uriEquals, type MsrpUri } from '../wire/uri'
+import { mediaTypeMatches } from '../wire/headers/content-type'
 import type { Setup } from './attributes'
 import { sdpFailure, type SdpFailure } from './failures'
 import {
@@ -49,6 +50,21 @@ const toUri = (p: string | MsrpUri): MsrpUri | undefined => {
   if (typeof p !== 'string') return p
   const u = parseUri(p)
   return E.isRight(u) ? u.right : undefined
+}
+
+/**
+ * Whether two `accept-types` lists have a type in common (RFC 4975 §8.6): some entry of one admits a type that an entry
+ * of the other admits too. `*` admits anything, `type/*` any subtype; parameters are ignored (`mediaTypeMatches`).
+ * `accept-wrapped-types` do not count: they travel inside a container, and a container is listed in accept-types
+ * (C-8.6-4), so a peer that understands no container cannot read them either.
+ *
+ * ```text
+ * [message/cpim, text/plain]  vs  [text/*]     → true  (text/plain)
+ * [text/plain]                vs  [image/png]  → false (C-8.6-6: answer 488)
+ * ```
+ */
+export function acceptTypesOverlap(a: readonly string[], b: readonly string[]): boolean {
+  return a.some((x) => b.some((y) => mediaTypeMatches(x, y) || mediaTypeMatches(y, x)))
 }
 
 /** The discard port an `a=setup:active` m-line carries (RFC 6135 §4.2.2, S-4.2.2-2). */
@@ -142,7 +158,8 @@ function answerFile(offered: FileAttributes, mine: FileAttributes | undefined, p
  * rejects that m-line (port 0, mirroring the file selector and transfer id, F-8.1-2). The answer has one m-line per
  * offered MSRP m-line, in the offer's order.
  *
- * Fails with `SetupInvalid` when the chosen role cannot work with the offered one (both active, an `active` answer to
+ * Fails with `NoCommonType` when `acceptTypes` admits none of the offered accept-types (answer the INVITE with 488,
+ * C-8.6-6), `SetupInvalid` when the chosen role cannot work with the offered one (both active, an `active` answer to
  * an RFC 4975 offer without `a=setup`, …), `CemaMismatch` when a CEMA answerer gets an offer without `a=msrp-cema`
  * whose c/m-line matches no path URI (a middlebox rewrote it: answer 488, M-4.3-1), and `FileTransferInvalid` when
  * the answer would change the file transfer id (F-8.1-1).
@@ -163,6 +180,16 @@ export function buildAnswer(
       out.push({ path: [], port: 0, proto: o.proto, ...(file !== undefined ? { file } : {}) })
       continue
     }
+    // C-8.6-6: if the answerer understands none of the offered types, it SHOULD reject the offer (SIP: 488).
+    if (!acceptTypesOverlap(o.acceptTypes, mine.acceptTypes ?? o.acceptTypes))
+      return E.left(
+        sdpFailure(
+          'NoCommonType',
+          `none of the offered types (${o.acceptTypes.join(' ')}) is accepted here (${(mine.acceptTypes ?? []).join(' ')}): reject the offer with 488 (C-8.6-6)`,
+          'accept-types',
+          o.index
+        )
+      )
     const myPath = mine.path.map(toUri)
     if (myPath.some((u) => u === undefined))
       return E.left(sdpFailure('AttributeInvalid', 'a=path: not an MSRP URI', 'path', o.index))

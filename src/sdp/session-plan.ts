@@ -7,9 +7,10 @@
 import * as E from 'fp-ts/Either'
 import { formatUri, type MsrpUri } from '../wire/uri'
 import { mediaTypeMatches } from '../wire/headers/content-type'
-import { sdpFailure, type SdpFailure } from './failures'
+import { SdpError, sdpFailure, type SdpFailure } from './failures'
+import { checkFingerprint, type Fingerprint } from './fingerprint'
 import type { FileAttributes, MsrpMedia } from './msrp-media'
-import { connectionMatchesPath, effectiveSetup, usesRelay } from './offer-answer'
+import { acceptTypesOverlap, connectionMatchesPath, effectiveSetup, usesRelay } from './offer-answer'
 
 /** Which side of the offer/answer this endpoint was. */
 export type SdpRole = 'offerer' | 'answerer'
@@ -68,6 +69,12 @@ export interface SessionPlan {
   readonly receive: boolean
   /** The file transfer of this m-line (RFC 5547), as offered, with the answer's hash and range. */
   readonly file: FileAttributes | undefined
+  /**
+   * The peer's `a=fingerprint` when the session is peer-to-peer TLS (TCP/TLS/MSRP, no relay on either side): the
+   * certificate the peer presents in the TLS handshake must match it, or the session is torn down (RFC 4975 §14.4,
+   * C-14.4-3). `openPlannedSession` checks it on the active side. Relays do not see SDP, so behind one it is unused.
+   */
+  readonly peerFingerprint: Fingerprint | undefined
 }
 
 /** @internal Whether a side sends regular messages under its direction attribute (RFC 4975 §8.9). */
@@ -88,6 +95,16 @@ export function negotiate(local: MsrpMedia, remote: MsrpMedia, role: SdpRole): E
     return E.left(sdpFailure('MediaRejected', 'the MSRP stream was rejected (port 0)', undefined, remote.index))
   const offer = role === 'offerer' ? local : remote
   const answer = role === 'offerer' ? remote : local
+  // C-8.6-6: an answer that shares no type with its offer should not have been given (the answerer answers 488).
+  if (!acceptTypesOverlap(offer.acceptTypes, answer.acceptTypes))
+    return E.left(
+      sdpFailure(
+        'NoCommonType',
+        `the offer accepts ${offer.acceptTypes.join(' ')}, the answer ${answer.acceptTypes.join(' ')}: no type in common (C-8.6-6)`,
+        'accept-types',
+        remote.index
+      )
+    )
   if (offer.file?.transferId !== undefined && answer.file?.transferId !== offer.file.transferId)
     return E.left(
       sdpFailure('FileTransferInvalid', 'the answer did not copy a=file-transfer-id (F-8.1-1)', 'file-transfer-id')
@@ -150,7 +167,8 @@ export function negotiate(local: MsrpMedia, remote: MsrpMedia, role: SdpRole): E
     maxSendBytes: remote.maxSize,
     send: canSend(local.direction) && canReceive(remote.direction),
     receive: canReceive(local.direction) && canSend(remote.direction),
-    file
+    file,
+    peerFingerprint: local.proto === 'TCP/TLS/MSRP' && !viaRelay && !usesRelay(remote) ? remote.fingerprint : undefined
   })
 }
 
@@ -189,15 +207,35 @@ export interface PlannedEndpoint<S, T> {
   registrationOf?(session: S): { toPathFor(peerPath: readonly string[]): readonly string[] } | undefined
 }
 
+/** The part of a session `openPlannedSession` uses (`MsrpSession` has it). */
+export interface PlannedSession {
+  remotePath: readonly string[]
+  /** Ends the session (after a fingerprint mismatch, C-14.4-3). */
+  close(): void
+}
+
+/** The part of a transport `openPlannedSession` uses (`Transport` has it): its TLS peer certificate, and `close`. */
+export interface PlannedTransport {
+  readonly info: { readonly peerCertificate?: { readonly raw?: Uint8Array | undefined } | undefined }
+  close(): void
+}
+
 /** Options of {@link openPlannedSession}. */
 export interface OpenPlannedSessionOptions<S, T> {
   /** A session created earlier (behind a relay: the one registered with `authenticate` before the offer). */
   readonly session?: S
   /**
-   * Opens the transport to `plan.connectTo` when it is not the first URI of the peer's path (CEMA). Node:
-   * `(uri) => firstValueFrom(dial(uri))`. Without it a CEMA plan is refused.
+   * Opens the transport to `plan.connectTo` (Node: `(uri) => firstValueFrom(dial(uri))`). Needed when it is not the
+   * first URI of the peer's path (CEMA) and when the plan has a `peerFingerprint` (the certificate is checked before
+   * the binding SEND is written). For a peer with a self-signed certificate, dial without CA verification
+   * (`dial(uri, { rejectUnauthorized: false })`): the fingerprint check replaces it (RFC 4975 §14.4).
    */
   readonly dial?: (uri: MsrpUri) => Promise<T>
+  /**
+   * Refuse an active, relay-less TLS plan whose peer SDP has no `a=fingerprint` (`AttributeMissing`, C-14.4-2).
+   * Set it when `dial` skips CA verification, so that no peer goes unverified. Default false.
+   */
+  readonly requireFingerprint?: boolean
 }
 
 /**
@@ -205,13 +243,19 @@ export interface OpenPlannedSessionOptions<S, T> {
  * SEND (C-5.4-3); a passive session is ready for the peer's connection (serve a listener) or its relay, and can send
  * once the peer's binding SEND has bound it (`session.connection` is set). Resolves with the session. Rejects as
  * `endpoint.connect` does (e.g. a `SendError` 481), and with a `TypeError` for a relayed plan whose session has no
- * relay registration, or a CEMA plan without `dial`.
+ * relay registration, or a CEMA or fingerprint plan without `dial`.
+ *
+ * Peer-to-peer TLS (RFC 4975 §14.4): when the plan has a `peerFingerprint` and this side is active, the transport
+ * `dial` opens is checked with `checkFingerprint` before anything is written on it; on a mismatch (or no certificate)
+ * the transport and the session are closed at once and the promise rejects with an `SdpError` whose `failure` is the
+ * `FingerprintMismatch` (C-14.4-3). The passive side (the TLS server) sees a client certificate only with mutual
+ * TLS; check it yourself with `checkFingerprint(session.connection.transport.info.peerCertificate?.raw, …)`.
  *
  * ```ts
  * const session = await openPlannedSession(endpoint, plan, { dial: (uri) => firstValueFrom(dial(uri)) })
  * ```
  */
-export async function openPlannedSession<S extends { remotePath: readonly string[] }, T>(
+export async function openPlannedSession<S extends PlannedSession, T extends PlannedTransport>(
   endpoint: PlannedEndpoint<S, T>,
   plan: SessionPlan,
   options: OpenPlannedSessionOptions<S, T> = {}
@@ -228,13 +272,38 @@ export async function openPlannedSession<S extends { remotePath: readonly string
     return session
   }
   const first = plan.remotePath[0]
-  const direct = plan.connectTo === undefined || first === undefined || formatUri(plan.connectTo) === first
-  if (direct || registration !== undefined) {
+  const fingerprint = plan.peerFingerprint
+  if (options.requireFingerprint === true && plan.tls && !plan.viaRelay && fingerprint === undefined) {
+    // C-14.4-2: peer-to-peer TLS verified by fingerprint needs the peer's a=fingerprint.
+    session.close()
+    throw new SdpError(
+      sdpFailure(
+        'AttributeMissing',
+        "no a=fingerprint to check the peer's certificate against (none in its SDP, or it is behind a relay, C-14.4-2)",
+        'fingerprint'
+      )
+    )
+  }
+  const target = plan.connectTo
+  const direct = target === undefined || first === undefined || formatUri(target) === first
+  if ((direct && fingerprint === undefined) || registration !== undefined) {
     await endpoint.connect(session, plan.remotePath)
     return session
   }
-  if (options.dial === undefined)
-    throw new TypeError(`CEMA: connecting to ${formatUri(plan.connectTo as MsrpUri)} needs options.dial`)
-  await endpoint.connect(session, plan.remotePath, await options.dial(plan.connectTo as MsrpUri))
+  if (options.dial === undefined || target === undefined)
+    throw new TypeError(
+      `${fingerprint !== undefined ? 'a=fingerprint' : 'CEMA'}: connecting to ${target === undefined ? first : formatUri(target)} needs options.dial`
+    )
+  const transport = await options.dial(target)
+  if (fingerprint !== undefined) {
+    // C-14.4-3: check the handshake's certificate before the binding SEND reveals the peer's session URI on it.
+    const checked = await checkFingerprint(transport.info.peerCertificate?.raw, fingerprint)
+    if (E.isLeft(checked)) {
+      transport.close()
+      session.close()
+      throw new SdpError(checked.left)
+    }
+  }
+  await endpoint.connect(session, plan.remotePath, transport)
   return session
 }

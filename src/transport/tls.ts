@@ -20,7 +20,11 @@ export interface TlsClientOptions {
   /** Client certificate and key (PEM), for mutual TLS. */
   readonly cert?: tls.SecureContextOptions['cert']
   readonly key?: tls.SecureContextOptions['key']
-  /** Verify the server's certificate and name (RFC 4975 §14.3); default true. Turn off only in tests. */
+  /**
+   * Verify the server's certificate and name (RFC 4975 §14.3); default true. Turn it off only in tests, or for
+   * peer-to-peer TLS with a self-signed certificate that is verified by the SDP's `a=fingerprint` instead
+   * (RFC 4975 §14.4: `openPlannedSession` with `dial`, or `checkFingerprint` on `info.peerCertificate.raw`).
+   */
   readonly rejectUnauthorized?: boolean
   /** Default {@link TLS_MIN_VERSION}. */
   readonly minVersion?: TlsMinVersion
