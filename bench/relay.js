@@ -290,7 +290,7 @@ async function bulkRows(rows, relays, labels) {
     endpoints.push((await transfer('tcp', 512 * MiB)).mbps)
   }
   rows.push({
-    case: 'bulk endpoint → endpoint directly (MsrpEndpoint, 512 MiB, default 8 KiB chunks, bench/transfer.js)',
+    case: 'bulk endpoint → endpoint directly (MsrpEndpoint, 512 MiB, default chunks: 1 MiB straight to the peer, bench/transfer.js)',
     MBps: median(endpoints),
     range: spread(endpoints),
     ratio: median(endpoints) / bulkBase
