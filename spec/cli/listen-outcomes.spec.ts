@@ -2,7 +2,7 @@
  * How `rx-msrp listen` reports messages that do not complete, sent by a library endpoint (which, unlike `send`, can
  * stream a body of unknown size and abort it midway).
  */
-import { readdirSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { lastValueFrom } from 'rxjs'
 import { MsrpEndpoint } from '../../src/session/endpoint'
@@ -62,7 +62,7 @@ describe('rx-msrp listen: messages that do not complete', () => {
     expect(readdirSync(out)).toEqual([])
   })
 
-  it('reports a message the sender aborts (#) as aborted, with the bytes received, and keeps no file of it', async () => {
+  it('reports a message the sender aborts (#) as aborted, with the bytes received, kept in its .part file (RFC 4975 §5.4)', async () => {
     const out = join(dir.path, 'inbox')
     const l = await startListen(['--uri', listenUri(), '--out', out, '--json'])
     const session = await connect(l.uri)
@@ -83,14 +83,23 @@ describe('rx-msrp listen: messages that do not complete', () => {
     await firstAcknowledged
     sending.unsubscribe()
     release()
-    expect(await l.stdout.waitEvent('aborted')).toEqual({
+    const aborted = await l.stdout.waitEvent('aborted')
+    const messageId = String(aborted.messageId)
+    expect(aborted).toEqual({
       event: 'aborted',
       messageId: expect.any(String),
       received: expect.any(Number),
-      reason: 'Aborted'
+      reason: 'Aborted',
+      partial: join(out, `${messageId}.part`)
     })
     expect(await l.stop()).toBe(0)
-    expect(readdirSync(out)).toEqual([])
+    // The bytes received in order stay, for a resend of the rest (send --message-id --offset).
+    expect(readdirSync(out)).toEqual([`${messageId}.part`])
+    const received = Number(aborted.received)
+    expect(received).toBeGreaterThan(0)
+    expect(readFileSync(join(out, `${messageId}.part`))).toEqual(
+      Buffer.from(pseudoRandom(10_000).subarray(0, received))
+    )
   })
 
   it('reports a message cut by the connection as aborted (ConnectionLost)', async () => {

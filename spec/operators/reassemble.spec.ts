@@ -280,3 +280,75 @@ describe('reassemble (RFC 4975 §7.3.1)', () => {
     )
   })
 })
+
+describe('reassemble: continuations', () => {
+  // Proposed for spec/operators/reassemble.spec.ts (uses its head/chunk/run/types helpers and scheduler()).
+  describe('acceptContinuation (RFC 4975 §5.4, C-5.4-12)', () => {
+    it('C-5.4-12: a message whose first chunk starts above byte 1 is delivered from there when accepted', () => {
+      const a = chunk('msg1', '4-6/8', 'def', '+')
+      const b = chunk('msg1', '7-8/8', 'gh', '$')
+      scheduler().run(({ cold, expectObservable }) => {
+        expectObservable(
+          cold<SendPiece>('a 9ms (b|)', { a, b }).pipe(reassemble({ acceptContinuation: () => true }))
+        ).toBe('(xyz) 5ms (uvw|)', {
+          x: { type: 'start', messageId: 'msg1', head: a.head, total: 8, firstByte: 4 },
+          y: { type: 'data', messageId: 'msg1', offset: 3, data: bytes('def') },
+          z: { type: 'chunk', head: a.head, status: 200, received: 3 },
+          u: { type: 'data', messageId: 'msg1', offset: 6, data: bytes('gh') },
+          v: { type: 'chunk', head: b.head, status: 200, received: 2 },
+          w: { type: 'complete', messageId: 'msg1', size: 8, head: b.head }
+        })
+      })
+    })
+
+    it('refused (or the predicate throws): 413 ContinuationRefused, every later chunk too', async () => {
+      for (const acceptContinuation of [
+        () => false,
+        () => {
+          throw new Error('x')
+        }
+      ]) {
+        const events = await run([chunk('msg1', '4-6/8', 'def', '+'), chunk('msg1', '7-8/8', 'gh', '$')], {
+          acceptContinuation
+        })
+        expect(types(events)).toEqual(['failed', 'chunk', 'chunk'])
+        expect(events[0]).toMatchObject({ reason: 'ContinuationRefused', status: 413 })
+        expect(events.filter((e) => e.type === 'chunk').map((e) => (e as { status: number }).status)).toEqual([
+          413, 413
+        ])
+      }
+    })
+
+    it('is asked once per message, only when it starts above byte 1; bytes before firstByte later are not delivered', async () => {
+      const asked: number[] = []
+      const events = await run(
+        [
+          chunk('msg1', '1-3/3', 'abc', '$'),
+          chunk('msg2', '3-3/4', 'c', '+'),
+          chunk('msg2', '1-2/4', 'ab', '+'),
+          chunk('msg2', '4-4/4', 'd', '$')
+        ],
+        { acceptContinuation: (h: SendHead) => (asked.push(h.byteRange.start), true) }
+      )
+      expect(asked).toEqual([3])
+      const data = events.filter((e) => e.type === 'data').map((e) => [e.messageId, (e as { offset: number }).offset])
+      // msg2 from its firstByte 3; its bytes 1-2, the application's already, are answered 200 and not delivered.
+      expect(data).toEqual([
+        ['msg1', 0],
+        ['msg2', 2],
+        ['msg2', 3]
+      ])
+      expect(events.filter((e) => e.type === 'chunk').map((e) => (e as { status: number }).status)).toEqual([
+        200, 200, 200, 200
+      ])
+      expect(events[events.length - 1]).toMatchObject({ type: 'complete', messageId: 'msg2', size: 4 })
+    })
+
+    it('an aborted continuation reports received from byte 1', async () => {
+      const events = await run([chunk('msg1', '5-6/*', 'ef', '+'), chunk('msg1', '7-*/*', '', '#')], {
+        acceptContinuation: () => true
+      })
+      expect(events[events.length - 1]).toEqual({ type: 'aborted', messageId: 'msg1', received: 6, reason: 'Aborted' })
+    })
+  })
+})

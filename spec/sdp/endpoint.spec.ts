@@ -115,6 +115,23 @@ describe('sessions from an SDP offer/answer (loopback TCP)', () => {
     await close()
   })
 
+  it("C-8.6-8, F-8.7-1: the session refuses to send more than the peer's a=max-size, before writing anything", async () => {
+    const { alice, bob, close } = await setUp(
+      (path) => ({ path }),
+      (path) => ({ path, maxSize: 100 })
+    )
+    try {
+      expect(alice.session.remoteMaxSize).toBe(100)
+      await expect(lastValueFrom(alice.session.send('x'.repeat(101)))).rejects.toMatchObject({
+        reason: 'TooLarge',
+        status: 413
+      })
+      expect(await exchange(alice.session, bob.session, 'y'.repeat(100))).toBe('y'.repeat(100))
+    } finally {
+      await close()
+    }
+  })
+
   it('RFC 6714: with CEMA the active side connects to the c/m-line address, and To-Path keeps the a=path URI', async () => {
     // Bob's a=path names a host nobody can reach; his c/m-line (as a media anchor would) names his listener.
     let bobPort = 0

@@ -15,8 +15,8 @@
  * ```
  */
 import { createHash } from 'node:crypto'
-import { createWriteStream, type WriteStream } from 'node:fs'
-import { mkdir, readFile, rename, unlink } from 'node:fs/promises'
+import { createReadStream, createWriteStream, statSync, type WriteStream } from 'node:fs'
+import { mkdir, readFile, rename, stat, truncate, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { finished } from 'node:stream/promises'
 import * as E from 'fp-ts/Either'
@@ -30,6 +30,7 @@ import { MsrpEndpoint, type EndpointOptions } from '../session/endpoint'
 import { MessageIncompleteError, type IncomingMessage } from '../session/incoming'
 import { newWebSocketClientUri, RelayAuthError } from '../session/relay-client'
 import type { MsrpSession } from '../session/session'
+import type { SendHead } from '../wire/chunk'
 import { listenTcp } from '../transport/tcp'
 import { listenTls } from '../transport/tls'
 import type { Listener } from '../transport/transport'
@@ -60,13 +61,16 @@ use ("ready"), keeps the registration refreshed and receives what the relay deli
   --max-size N           refuse messages larger than N bytes with 413 (default: no limit)
   --accept-types "T …"   accept only these media types (*, type/*, type/subtype; default: all); a message of
                          another type is refused (415) and reported as an error
-  --out DIR              save each body to DIR/<Message-ID>, streamed (created if missing)
+  --out DIR              save each body to DIR/<Message-ID>, streamed (created if missing); a message that
+                         does not complete keeps its bytes in DIR/<Message-ID>.part, and its resent rest
+                         (send --message-id ID --offset N, RFC 4975 §5.4) is appended there
   --json                 write one JSON object per event on stdout:
       {"event":"listening","uri":"…"}                                  (first; not with --relay)
       {"event":"ready","path":"URI URI"}     (with --relay: first, and again if the relay changes the path)
       {"event":"message","messageId":"…","contentType":"…","size":N,"sha256":"<hex>"}   ("text":"…" for text/*
                                                                                          bodies up to 64 KiB)
-      {"event":"aborted","messageId":"…","received":N,"reason":"Aborted|ConnectionLost"}
+      {"event":"aborted","messageId":"…","received":N,"reason":"Aborted|ConnectionLost"}  (with --out, and
+                                                     "partial":"DIR/<Message-ID>.part" when bytes were kept)
       {"event":"error","messageId":"…","status":N,"reason":"…"}       (messageId, status: when there is one)
 
 Exit status: 0 stopped by SIGINT or SIGTERM, 1 cannot listen (or read --cert/--key/--ca, or create --out; with
@@ -97,7 +101,15 @@ export type ListenEvent =
       readonly sha256: string
       readonly text?: string
     }
-  | { readonly event: 'aborted'; readonly messageId: string; readonly received: number; readonly reason: string }
+  | {
+      readonly event: 'aborted'
+      readonly messageId: string
+      /** Bytes of the message received in order: a resend continues after them (`send --offset`). */
+      readonly received: number
+      readonly reason: string
+      /** With `--out`: the file that keeps those bytes, when there are any. */
+      readonly partial?: string
+    }
   | {
       readonly event: 'error'
       readonly messageId?: string
@@ -126,8 +138,10 @@ class Output {
         const text = e.text === undefined ? '' : `: ${JSON.stringify(e.text)}`
         return writeAll(this.stdio.stdout, `message ${e.messageId} (${what}${where})${text}\n`)
       }
-      case 'aborted':
-        return writeAll(this.stdio.stdout, `aborted ${e.messageId} after ${e.received} bytes (${e.reason})\n`)
+      case 'aborted': {
+        const kept = e.partial === undefined ? '' : `, kept in ${e.partial}`
+        return writeAll(this.stdio.stdout, `aborted ${e.messageId} after ${e.received} bytes (${e.reason}${kept})\n`)
+      }
       case 'error': {
         const id = e.messageId === undefined ? '' : `message ${e.messageId}: `
         const status = e.status === undefined ? '' : `${e.status} `
@@ -137,11 +151,22 @@ class Output {
   }
 }
 
-/** A file name for a Message-ID (an RFC 4975 `ident` is already safe; anything else is replaced). */
+/**
+ * A file name for a Message-ID (an RFC 4975 `ident` is already safe; anything else is replaced). It never ends in
+ * `.part` (an id that does gets a `_`), so that no message's file is another message's partial file
+ * ({@link partialNameOf}).
+ */
 export function fileNameOf(messageId: string): string {
   const safe = messageId.replace(/[^A-Za-z0-9.+%=-]/g, '_')
-  return safe.startsWith('.') || safe === '' ? `_${safe}` : safe
+  const name = safe.startsWith('.') || safe === '' ? `_${safe}` : safe
+  return /\.part$/i.test(name) ? `${name}_` : name
 }
+
+/** The partial file of a Message-ID under `--out`: `<fileNameOf(id)>.part`, while it arrives and after it was cut. */
+export const partialNameOf = (messageId: string): string => `${fileNameOf(messageId)}.part`
+
+/** How many cut messages `listen` remembers the declared totals of, to check the totals of their continuations. */
+export const PARTIAL_TOTALS = 1024
 
 /** Decodes a text body in its charset when the platform knows it, else as UTF-8. */
 function decodeText(contentType: string, bytes: Uint8Array): string {
@@ -162,19 +187,56 @@ interface Saving {
   error: Error | undefined
 }
 
-function startSaving(dir: string, messageId: string): Saving {
+/** Saves into `DIR/<id>.part`, from its start (`w`) or after the bytes it holds (`a`, a continuation). */
+function startSaving(dir: string, messageId: string, flags: 'w' | 'a' = 'w'): Saving {
+  const part = join(dir, partialNameOf(messageId))
   const path = join(dir, fileNameOf(messageId))
-  const part = `${path}.part`
-  const saving: Saving = { stream: createWriteStream(part), part, path, error: undefined }
+  const saving: Saving = { stream: createWriteStream(part, { flags }), part, path, error: undefined }
   saving.stream.on('error', (e) => (saving.error ??= e))
   return saving
 }
 
-/** Drops a partial file (the message did not complete, or writing failed). */
+/** Drops a partial file (the message was refused, or writing failed). */
 async function abandon(saving: Saving): Promise<void> {
   saving.stream.destroy()
   await finished(saving.stream).catch(() => undefined)
   await unlink(saving.part).catch(() => undefined)
+}
+
+/** Flushes and closes the file; false (with `saving.error` set) when writing failed. */
+async function flush(saving: Saving): Promise<boolean> {
+  if (saving.error === undefined) {
+    saving.stream.end()
+    await finished(saving.stream).catch((e: Error) => (saving.error ??= e))
+  }
+  return saving.error === undefined
+}
+
+/**
+ * Opens the partial file of a continuation (RFC 4975 §5.4): it must hold at least the bytes before `firstByte`. Bytes
+ * from `firstByte` on that it also holds (received before the cut, but not acknowledged to the sender, which resends
+ * them) are cut off, so the resent ones replace them. The bytes kept are read back through `consume` (for the
+ * SHA-256 of the whole message), streamed. Resolves with the file to append to, or why it does not fit.
+ */
+async function resumeSaving(
+  dir: string,
+  message: IncomingMessage,
+  consume: (piece: Uint8Array) => void
+): Promise<Saving | string> {
+  const part = join(dir, partialNameOf(message.messageId))
+  const before = message.firstByte - 1
+  const held = await stat(part).then(
+    (s) => s.size,
+    () => undefined
+  )
+  if (held === undefined || held < before) {
+    const what = held === undefined ? 'missing' : `${held} bytes`
+    return `its continuation from byte ${message.firstByte} does not fit ${part} (${what}): its bytes are not kept`
+  }
+  if (held > before) await truncate(part, before)
+  for await (const piece of createReadStream(part, { highWaterMark: 64 * 1024 }) as AsyncIterable<Buffer>)
+    consume(piece)
+  return startSaving(dir, message.messageId, 'a')
 }
 
 /** How one message is received: what to accept and where to save it. */
@@ -182,13 +244,20 @@ interface Receiving {
   readonly acceptTypes: readonly string[] | undefined
   readonly out: string | undefined
   readonly output: Output
+  /** Why each continuation was refused (by Message-ID), for its error line; taken when reported. */
+  readonly refusals: Map<string, string>
+  /** The declared totals of cut messages whose bytes were kept (at most {@link PARTIAL_TOTALS}). */
+  readonly totals: Map<string, number | undefined>
 }
 
 /**
  * Receives one message: refuses a type outside `--accept-types`, else streams the body through SHA-256 (and into
- * `--out`), keeping at most {@link MESSAGE_TEXT_MAX_BYTES} of a text body, and reports how it ended.
+ * `--out`), keeping at most {@link MESSAGE_TEXT_MAX_BYTES} of a text body, and reports how it ended. With `--out`, a
+ * message that does not complete keeps its bytes in its partial file, and a continuation (`message.firstByte` > 1,
+ * RFC 4975 §5.4) is appended to it; the `message` line of a continued message gives the size and SHA-256 of the whole.
+ * `previous` is the task of the last message with the same Message-ID: its file is settled before this one touches it.
  */
-async function receive(message: IncomingMessage, r: Receiving): Promise<void> {
+async function receive(message: IncomingMessage, r: Receiving, previous: Promise<void> | undefined): Promise<void> {
   const { messageId, contentType } = message
   if (r.acceptTypes !== undefined && !r.acceptTypes.some((p) => mediaTypeMatches(contentType, p))) {
     // RFC 4975 §7.3 (C-7.3.1-4): the session answered 415 and announced the message already failed; report it.
@@ -203,52 +272,89 @@ async function receive(message: IncomingMessage, r: Receiving): Promise<void> {
     await message.outcome
     return
   }
+  await previous
   const hash = createHash('sha256')
   let text: Uint8Array[] | undefined = mediaTypeMatches(contentType, 'text/*') ? [] : undefined
   let size = 0
-  const saving = r.out === undefined ? undefined : startSaving(r.out, messageId)
+  const consume = (piece: Uint8Array): void => {
+    hash.update(piece)
+    size += piece.length
+    if (text !== undefined) {
+      if (size > MESSAGE_TEXT_MAX_BYTES) text = undefined
+      else text.push(piece)
+    }
+  }
+  // Opened at the first byte: a message refused at once (a continuation that does not fit, 413 past --max-size)
+  // never touches DIR, so it cannot truncate the partial file of the message it claims to continue.
+  let saving: Saving | undefined
+  let misfit: string | undefined
+  if (r.out !== undefined && message.firstByte > 1) {
+    const resumed = await resumeSaving(r.out, message, consume).catch((e: unknown) => messageOf(e))
+    if (typeof resumed === 'string') {
+      misfit = resumed
+      message.discard()
+    } else saving = resumed
+  }
   try {
     for await (const piece of message.body) {
-      hash.update(piece)
-      size += piece.length
-      if (text !== undefined) {
-        if (size > MESSAGE_TEXT_MAX_BYTES) text = undefined
-        else text.push(piece)
-      }
+      consume(piece)
+      if (r.out === undefined) continue
+      saving ??= startSaving(r.out, messageId)
       // Waits for the file to drain: the body queue then fills and pauses the connection (backpressure to the peer).
-      if (saving !== undefined && saving.error === undefined)
-        await writeAll(saving.stream, piece).catch(() => undefined)
+      if (saving.error === undefined) await writeAll(saving.stream, piece).catch(() => undefined)
     }
   } catch (e) {
     if (!(e instanceof MessageIncompleteError)) throw e
   }
   const outcome = await message.outcome
-  if (outcome.type !== 'complete') {
+  if (misfit !== undefined) return r.output.emit({ event: 'error', messageId, reason: misfit })
+  if (outcome.type === 'aborted') {
+    // Kept for a resend of the rest (RFC 4975 §5.4): the bytes in order, as many as `received` says.
+    let partial: string | undefined
+    if (saving !== undefined) {
+      if (await flush(saving)) {
+        partial = saving.part
+        r.totals.delete(messageId)
+        r.totals.set(messageId, message.total)
+        if (r.totals.size > PARTIAL_TOTALS) r.totals.delete(r.totals.keys().next().value as string)
+      } else {
+        await abandon(saving)
+        await r.output.emit({
+          event: 'error',
+          messageId,
+          reason: `cannot save to ${saving.part}: ${saving.error?.message ?? 'write failed'}`
+        })
+      }
+    }
+    return r.output.emit({
+      event: 'aborted',
+      messageId,
+      received: outcome.received,
+      reason: outcome.reason,
+      ...(partial !== undefined ? { partial } : {})
+    })
+  }
+  r.totals.delete(messageId)
+  if (outcome.type === 'failed') {
     if (saving !== undefined) await abandon(saving)
-    return r.output.emit(
-      outcome.type === 'aborted'
-        ? { event: 'aborted', messageId, received: outcome.received, reason: outcome.reason }
-        : {
-            event: 'error',
-            messageId,
-            status: outcome.status,
-            reason: `${REASON_PHRASES[outcome.status] ?? outcome.reason}: ${outcome.detail}`
-          }
-    )
+    const refusal = outcome.reason === 'ContinuationRefused' ? r.refusals.get(messageId) : undefined
+    r.refusals.delete(messageId)
+    return r.output.emit({
+      event: 'error',
+      messageId,
+      status: outcome.status,
+      reason: `${REASON_PHRASES[outcome.status] ?? outcome.reason}: ${refusal ?? outcome.detail}`
+    })
   }
   let saved: string | undefined
-  if (saving !== undefined) {
-    if (saving.error === undefined) {
-      saving.stream.end()
-      await finished(saving.stream).catch((e: Error) => (saving.error ??= e))
-    }
-    if (saving.error === undefined) {
-      await rename(saving.part, saving.path).catch((e: Error) => (saving.error ??= e))
-      saved = saving.path
+  if (r.out !== undefined) {
+    saving ??= startSaving(r.out, messageId) // an empty message: an empty file
+    if (await flush(saving)) {
+      await rename(saving.part, saving.path).catch((e: Error) => (saving!.error ??= e))
+      if (saving.error === undefined) saved = saving.path
     }
     if (saving.error !== undefined) {
       await abandon(saving)
-      saved = undefined
       await r.output.emit({
         event: 'error',
         messageId,
@@ -267,6 +373,50 @@ async function receive(message: IncomingMessage, r: Receiving): Promise<void> {
     },
     saved
   )
+}
+
+/**
+ * Whether `listen` takes a message whose first chunk starts above byte 1 as the rest of one it kept (RFC 4975 §5.4,
+ * C-5.4-12): `undefined` if so, else why not. It must start within or right after the bytes kept (by the last message
+ * of its Message-ID, cut, or else in its `.part` file, e.g. left by an earlier run), and declare the same total. A refusal is answered
+ * 413 (RFC 4975 §7.3.1: the receiver wishes the sender to stop): the sender learns at once that the peer does not
+ * hold what it assumed, and the partial file stays as it was, for a correct resend. Taking the bytes anyway and
+ * saving them apart would let the sender report the file delivered while the receiver holds two pieces of it. Called
+ * synchronously by the reassembler, so it reads only what is known now: the earlier message's outcome, or the size
+ * of the file. @internal
+ */
+function continuationRefusal(
+  head: SendHead,
+  out: string | undefined,
+  earlier: IncomingMessage | undefined,
+  totals: ReadonlyMap<string, number | undefined>
+): string | undefined {
+  const { messageId } = head
+  const { start, total } = head.byteRange
+  if (out === undefined) return `a continuation from byte ${start}: nothing is kept without --out`
+  const part = join(out, partialNameOf(messageId))
+  let kept: number | undefined
+  let keptTotal: number | undefined
+  const settled = earlier?.settled
+  if (settled?.type === 'aborted') {
+    // Cut, its task may still be writing: the file will hold `received` bytes.
+    kept = settled.received
+    keptTotal = earlier?.total
+  } else {
+    // No earlier message in this run, or one that did not leave bytes of its own (a refused continuation never
+    // touches the file): what the file holds.
+    try {
+      kept = statSync(part).size
+    } catch {
+      kept = undefined
+    }
+    keptTotal = totals.get(messageId)
+  }
+  if (kept === undefined) return `a continuation from byte ${start}, but no bytes of ${messageId} are kept (${part})`
+  if (start - 1 > kept) return `a continuation from byte ${start}, but ${part} holds only ${kept} bytes`
+  if (typeof total === 'number' && keptTotal !== undefined && total !== keptTotal)
+    return `a continuation with total ${total}, but ${messageId} was ${keptTotal} bytes`
+  return undefined
 }
 
 /** The listener of the URI's scheme and transport. */
@@ -404,21 +554,40 @@ export async function listen(args: readonly string[], stdio: Stdio, options: Lis
   const signal = options.signal ?? signals!.signal
   let listening: Subscription | undefined
   const base = options.endpoint ?? {}
+  const r: Receiving = { acceptTypes: a.acceptTypes, out: a.out, output, refusals: new Map(), totals: new Map() }
+  /** The last message of each Message-ID whose task has not ended: what a continuation of it must fit. */
+  const latest = new Map<string, { readonly message: IncomingMessage; readonly task: Promise<void> }>()
+  // RFC 4975 §5.4: a message cut earlier may be resent from where it stopped; with --out its rest is appended.
+  const acceptContinuation = (head: SendHead): boolean => {
+    const refusal = continuationRefusal(head, a.out, latest.get(head.messageId)?.message, r.totals)
+    if (refusal === undefined) return true
+    r.refusals.set(head.messageId, refusal)
+    if (r.refusals.size > PARTIAL_TOTALS) r.refusals.delete(r.refusals.keys().next().value as string)
+    return false
+  }
   const endpoint = new MsrpEndpoint({
     ...base,
     ...(a.acceptTypes !== undefined ? { acceptTypes: a.acceptTypes } : {}),
-    ...(a.maxSize !== undefined ? { reassembly: { ...base.reassembly, maxMessageBytes: a.maxSize } } : {}),
+    reassembly: {
+      ...base.reassembly,
+      ...(a.maxSize !== undefined ? { maxMessageBytes: a.maxSize } : {}),
+      acceptContinuation
+    },
     ...(a.relay !== undefined ? { dial: dialOptionsOf(base.dial, ca, a.relay.insecure) } : {})
   })
   const receiving = new Set<Promise<void>>()
-  const r: Receiving = { acceptTypes: a.acceptTypes, out: a.out, output }
   const startReceiving = (session: MsrpSession): void => {
     session.messages$.subscribe((m) => {
-      const task = receive(m, r).catch((e: unknown) =>
-        output.emit({ event: 'error', messageId: m.messageId, reason: messageOf(e) })
+      const id = m.messageId
+      const task = receive(m, r, latest.get(id)?.task).catch((e: unknown) =>
+        output.emit({ event: 'error', messageId: id, reason: messageOf(e) })
       )
+      latest.set(id, { message: m, task })
       receiving.add(task)
-      void task.finally(() => receiving.delete(task))
+      void task.finally(() => {
+        receiving.delete(task)
+        if (latest.get(id)?.task === task) latest.delete(id)
+      })
     })
   }
   try {

@@ -13,6 +13,7 @@ import { pipe } from 'fp-ts/function'
 import * as t from 'io-ts'
 import { ContentType } from '../wire/headers/content-type'
 import { isQuotable } from '../wire/headers/grammar'
+import { isIdent, parseMessageId } from '../wire/headers/message-id'
 import { FAILURE_REPORT_DEFAULT, type FailureReport as FailureReportValue } from '../wire/headers/report'
 import { formatUri, isMsrpUri, parseUri, type MsrpUri } from '../wire/uri'
 
@@ -142,6 +143,9 @@ const integerAtLeast = (min: number, what: string): t.Type<number, string, unkno
 export const PositiveInteger = integerAtLeast(1, 'a positive integer')
 /** `--max-size`: 0 or more. */
 export const NonNegativeInteger = integerAtLeast(0, 'a non-negative integer')
+
+/** `--message-id`: a Message-ID to reuse (RFC 4975 §9 `ident`: 4 to 32 of ALPHANUM . - + % =, ALPHANUM first). */
+export const MessageIdFlag = valueCodec('message-id', isIdent, (s) => parseMessageId(s), String)
 
 /** An MSRP URI (RFC 4975 §6), with the parser's reason when it is not one. */
 export const Uri = valueCodec(
@@ -345,6 +349,8 @@ const SEND_OPTIONAL = {
   'chunk-size': PositiveInteger,
   'success-report': Switch,
   'failure-report': FailureReport,
+  'message-id': MessageIdFlag,
+  offset: NonNegativeInteger,
   json: Switch,
   ca: FilePath,
   insecure: Switch,
@@ -364,11 +370,18 @@ export interface SendArgs {
   readonly body: SendBody
   /** Default: `text/plain;charset=utf-8` for `--text`, `application/octet-stream` for `--file`. */
   readonly contentType: string | undefined
-  /** Most body bytes per chunk; default the writer's `DEFAULT_CHUNK_BYTES` (8192). */
+  /** Most body bytes per chunk; default the writer's `chunkBytesFor` (1 MiB direct over TCP/TLS, else 8192). */
   readonly chunkSize: number | undefined
   readonly successReport: boolean
   /** Default {@link FAILURE_REPORT_DEFAULT} (`yes`). */
   readonly failureReport: FailureReportValue
+  /** `--message-id`: the Message-ID of the message (to resend one cut earlier, RFC 4975 §5.4); default a fresh one. */
+  readonly messageId: string | undefined
+  /**
+   * `--offset`: bytes of the `--file` the receiver already has; the file is read from there and sent as the rest of
+   * message `messageId` (RFC 4975 §5.4). Only with `--file` and `--message-id`; default 0.
+   */
+  readonly offset: number | undefined
   readonly json: boolean
   /** A PEM file of CAs to trust for `msrps` (instead of the system's). */
   readonly ca: string | undefined
@@ -406,6 +419,11 @@ export function decodeSendArgs(args: readonly string[]): E.Either<UsageError, Se
             ? { kind: 'file', path: o.file }
             : undefined
       if (body === undefined) return E.left(usageError(undefined, 'give --text or --file'))
+      // Resuming (RFC 4975 §5.4, C-5.4-12): the rest of a file, as the message the receiver holds the start of.
+      if (o.offset !== undefined && body.kind !== 'file') return E.left(usageError('--offset', 'only with --file'))
+      if (o.offset !== undefined && o['message-id'] === undefined) {
+        return E.left(usageError('--offset', 'needs --message-id (the message whose first bytes the peer has)'))
+      }
       return E.right({
         from: o.from,
         toPath: o['to-path'],
@@ -414,6 +432,8 @@ export function decodeSendArgs(args: readonly string[]): E.Either<UsageError, Se
         chunkSize: o['chunk-size'],
         successReport: o['success-report'] === true,
         failureReport: o['failure-report'] ?? FAILURE_REPORT_DEFAULT,
+        messageId: o['message-id'],
+        offset: o.offset,
         json: o.json === true,
         ca: o.ca,
         insecure: o.insecure === true,

@@ -14,6 +14,7 @@ import type { Writable } from 'node:stream'
 import { lastValueFrom, tap } from 'rxjs'
 import { REASON_PHRASES } from '../wire/replies'
 import { formatUri } from '../wire/uri'
+import { newMessageId } from '../wire/ids'
 import { MsrpEndpoint, type DialOptions, type EndpointOptions } from '../session/endpoint'
 import { RelayAuthError } from '../session/relay-client'
 import { SendError, type SendEvent, type SendOptions } from '../session/session'
@@ -25,7 +26,8 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type Stdio } from './stdio'
 /** The usage of `rx-msrp send`, printed for `--help` and after a usage error. */
 export const SEND_USAGE = `Usage: rx-msrp send --from <msrp-uri> --to-path "<msrp-uri> [<msrp-uri> …]" (--text S | --file F)
                     [--content-type T] [--chunk-size N] [--success-report] [--failure-report yes|no|partial]
-                    [--relay <msrp-uri> --user U --password P] [--ca F] [--insecure] [--json]
+                    [--message-id ID [--offset N]] [--relay <msrp-uri> --user U --password P] [--ca F]
+                    [--insecure] [--json]
 
 Connects to the first URI of --to-path (msrps: TLS; ;ws: WebSocket), binds the session --from with an empty SEND
 (RFC 4975 §5.4) and sends one message, in chunks. Exits 0 once the peer accepted every chunk (with
@@ -38,9 +40,13 @@ that relay (AUTH, RFC 4976) and sends through it: the To-Path is the relay's Use
   --text S               send S (UTF-8), default type text/plain;charset=utf-8
   --file F               send the file F, streamed, default type application/octet-stream
   --content-type T       the Content-Type of the message
-  --chunk-size N         most body bytes per SEND chunk (default 8192)
+  --chunk-size N         most body bytes per SEND chunk (default 1 MiB straight to the peer over
+                         TCP/TLS, 8192 through relays and over WebSocket)
   --success-report       ask for success REPORTs and wait for them (default: not asked)
   --failure-report V     yes (default: wait for each chunk's 200), partial (errors only) or no
+  --message-id ID        the message's Message-ID (default: a fresh one); a resent message keeps its own
+  --offset N             with --file and --message-id: the receiver has the first N bytes of the file; send the
+                         rest as the continuation of message ID (listen --out resumes its partial file)
   --relay URI            authenticate at this relay and send through it (msrps://host:port;tcp, ;ws: WebSocket);
                          with msrp:// AUTH goes unencrypted: allowed, with a warning on stderr (testing only)
   --user U, --password P the account at --relay (HTTP Digest), required with --relay
@@ -50,11 +56,14 @@ that relay (AUTH, RFC 4976) and sends through it: the To-Path is the relay's Use
       {"event":"progress","sent":N,"acknowledged":N,"total":N}
       {"event":"report","messageId":"…","reported":N,"status":200}
       {"event":"done","messageId":"…","size":N}
-      {"event":"error","status":N,"reason":"…"}
+      {"event":"error","status":N,"reason":"…"}        (with --file and status 408, also "messageId":"…" and
+                                                      "acknowledged":N: resume with --message-id and --offset)
 
 With --file, a progress bar is drawn on stderr when it is a terminal. A failure is written on stderr as "<status> <reason>":
 the peer's status (413 too large, 415 type refused, 481 no such session…), the relay's to AUTH (401 wrong user or
-password, 403 not allowed), 408 when a response did not come in time or the connection failed or closed.
+password, 403 not allowed), 408 when a response did not come in time or the connection failed or closed. A file cut
+by a 408 can be resumed: the next line says how ("resume with: --message-id ID --offset N", N the bytes the peer
+acknowledged in order).
 
 Exit status: 0 delivered, 1 not delivered (or a file that cannot be read), 2 usage.
 `
@@ -73,6 +82,22 @@ export interface SendFailure {
   readonly status: number | undefined
   readonly reason: string
 }
+
+/**
+ * Where a cut `--file` transfer can resume (RFC 4975 §5.4): its Message-ID and the bytes the peer acknowledged in
+ * order, i.e. `--message-id messageId --offset acknowledged`.
+ */
+export interface ResumePoint {
+  readonly messageId: string
+  readonly acknowledged: number
+}
+
+/**
+ * A failure a resend may cure: 408, which `failureOf` gives to timeouts and to connections that fail, close or cannot
+ * be opened (the message may have been cut). Other statuses are the peer's or the relay's refusal: resending the rest
+ * would be refused again.
+ */
+export const isResumable = (f: SendFailure): boolean => f.status === 408
 
 /** `Stop-sending-message: the peer answered 413 …`. */
 const withPhrase = (status: number, explanation: string): string => {
@@ -181,15 +206,20 @@ interface Source {
   readonly release: () => Promise<void>
 }
 
-/** Opens `--file` (streamed in {@link FILE_READ_BYTES} reads, never read whole) or encodes `--text`. */
+/**
+ * Opens `--file` (streamed in {@link FILE_READ_BYTES} reads, never read whole; from byte `--offset` when given, the
+ * size staying the whole file's) or encodes `--text`.
+ */
 async function openSource(args: SendArgs): Promise<Source> {
   if (args.body.kind === 'text') return { content: args.body.text, size: undefined, release: () => Promise.resolve() }
+  const offset = args.offset ?? 0
   let handle: FileHandle | undefined
   try {
     handle = await open(args.body.path, 'r')
     const stat = await handle.stat()
     if (!stat.isFile()) throw new Error('not a regular file')
-    const stream = handle.createReadStream({ highWaterMark: FILE_READ_BYTES, autoClose: true })
+    if (offset > stat.size) throw new Error(`--offset ${offset} is past its end (${stat.size} bytes)`)
+    const stream = handle.createReadStream({ highWaterMark: FILE_READ_BYTES, autoClose: true, start: offset })
     return { content: stream, size: stat.size, release: () => (stream.destroy(), Promise.resolve()) }
   } catch (e) {
     await handle?.close().catch(() => undefined)
@@ -211,10 +241,23 @@ export async function send(args: readonly string[], stdio: Stdio, options: SendR
   const relayUri = a.relay === undefined ? undefined : formatUri(a.relay.uri)
   // What failures name: the relay while connecting and authenticating through it, else the first To-Path URI.
   const peer = relayUri ?? formatUri(a.toPath[0]!)
+  // The message's id is chosen here, so that a failure can say how to resume it (RFC 4975 §5.4, C-5.4-12).
+  const messageId = a.messageId ?? newMessageId()
+  /** Bytes the peer acknowledged in order: from `--offset`, moved by the progress events. */
+  let acknowledged = a.offset ?? 0
   const fail = (f: SendFailure): number => {
     stderr.write(`rx-msrp send: ${f.status === undefined ? '' : `${f.status} `}${f.reason}\n`)
+    const resume: ResumePoint | undefined =
+      a.body.kind === 'file' && isResumable(f) ? { messageId, acknowledged } : undefined
+    if (resume !== undefined && !a.json)
+      stderr.write(`rx-msrp send: resume with: --message-id ${resume.messageId} --offset ${resume.acknowledged}\n`)
     if (a.json)
-      line(stdout, { event: 'error', ...(f.status === undefined ? {} : { status: f.status }), reason: f.reason })
+      line(stdout, {
+        event: 'error',
+        ...(f.status === undefined ? {} : { status: f.status }),
+        reason: f.reason,
+        ...(resume ?? {})
+      })
     return EXIT_FAILURE
   }
 
@@ -238,6 +281,7 @@ export async function send(args: readonly string[], stdio: Stdio, options: SendR
   const onEvent = (e: SendEvent): void => {
     switch (e.type) {
       case 'progress':
+        acknowledged = e.acknowledged
         bar?.update(e.sent, e.acknowledged)
         if (a.json) line(stdout, { event: 'progress', sent: e.sent, acknowledged: e.acknowledged, total: e.total })
         return
@@ -255,6 +299,8 @@ export async function send(args: readonly string[], stdio: Stdio, options: SendR
     }
   }
   const sendOptions: SendOptions = {
+    messageId,
+    ...(a.offset !== undefined ? { offset: a.offset } : {}),
     successReport: a.successReport,
     failureReport: a.failureReport,
     ...(a.contentType !== undefined ? { contentType: a.contentType } : {}),

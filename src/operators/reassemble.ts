@@ -30,6 +30,16 @@ export interface ReassembleOptions {
   readonly maxMessageBytes?: number
   /** Default `FINISHED_MESSAGE_IDS` (1024). */
   readonly finishedMessageIds?: number
+  /**
+   * Decides a message whose first chunk starts above byte 1: the rest of a message cut on an earlier connection and
+   * resent with its Message-ID (RFC 4975 §5.4, C-5.4-12; rfc4975-core.md §7). Called once, with that chunk's head.
+   * `true`: the message is delivered from that byte (its `start` event says `firstByte`), the bytes before it being
+   * the application's (held from the earlier session); `false` (or a throw): it is refused with 413
+   * (`ContinuationRefused`). Default: none, and such a message waits for bytes 1…n like any gap (bounded by
+   * `maxOutOfOrderBytes`). Only for peers that send each message's chunks in order, as every sender over one
+   * connection does: a first chunk that merely overtook earlier ones would be taken for a continuation.
+   */
+  readonly acceptContinuation?: (head: SendHead) => boolean
 }
 
 /** One piece of a SEND chunk's body, as the framer delivers it (a whole chunk is a single piece). */
@@ -55,12 +65,24 @@ export type ReassemblyReason =
   | 'OutOfOrderLimit'
   /** More than `maxOpenMessages` messages at once. */
   | 'TooManyMessages'
+  /** A message starting above byte 1 that `acceptContinuation` refused (RFC 4975 §5.4: 413 to stop it). */
+  | 'ContinuationRefused'
   /** The body goes past the Byte-Range total the sender declared. */
   | 'BeyondTotal'
 
 export type ReassemblyEvent =
-  /** The first chunk of a new message arrived. `total` is the declared size when the Byte-Range gives one. */
-  | { readonly type: 'start'; readonly messageId: string; readonly head: SendHead; readonly total: number | undefined }
+  /**
+   * The first chunk of a new message arrived. `total` is the declared size when the Byte-Range gives one.
+   * `firstByte` (1-based) is set only for a continuation accepted by `acceptContinuation`: `data` then starts at
+   * offset `firstByte - 1`. Absent, the message starts at byte 1.
+   */
+  | {
+      readonly type: 'start'
+      readonly messageId: string
+      readonly head: SendHead
+      readonly total: number | undefined
+      readonly firstByte?: number
+    }
   /** Message bytes, in order, without gaps: `offset` is 0-based within the message. */
   | { readonly type: 'data'; readonly messageId: string; readonly offset: number; readonly data: Uint8Array }
   /** Every byte of the message has arrived. `head` is the head of the chunk that completed it. */
@@ -112,13 +134,16 @@ interface Incoming {
  * `#` aborts it; when the source ends, every unfinished message is reported aborted. Nothing is dropped silently.
  *
  * Overlaps (C-7.3.1-3): bytes not yet delivered are replaced by the most recent chunk; bytes already passed on
- * to the application cannot be taken back and are kept (the rule is a SHOULD for this reason).
+ * to the application cannot be taken back and are kept (the rule is a SHOULD for this reason). Likewise, bytes before
+ * the first byte of an accepted continuation count as the application's: if they come later in the session they are
+ * answered 200 and not delivered.
  */
 export function reassemble(options: ReassembleOptions = {}): OperatorFunction<SendPiece, ReassemblyEvent> {
   const maxOutOfOrder = options.maxOutOfOrderBytes ?? MAX_OUT_OF_ORDER_BYTES
   const maxOpen = options.maxOpenMessages ?? MAX_OPEN_MESSAGES
   const maxMessage = options.maxMessageBytes ?? MAX_MESSAGE_BYTES
   const maxFinished = options.finishedMessageIds ?? FINISHED_MESSAGE_IDS
+  const acceptContinuation = options.acceptContinuation
   return (source) =>
     new Observable<ReassemblyEvent>((subscriber) => {
       const open = new Map<string, Incoming>()
@@ -235,9 +260,19 @@ export function reassemble(options: ReassembleOptions = {}): OperatorFunction<Se
           if (open.size >= maxOpen) {
             return fail(piece, 'TooManyMessages', `more than ${maxOpen} messages at once`)
           }
-          m = { messageId: id, delivered: 0, total: declared, pending: [] }
+          // RFC 4975 §5.4 (C-5.4-12): a message cut on an earlier connection may be resent from where it stopped,
+          // with its Message-ID. Only the application knows which bytes it holds, so it decides.
+          const continuation = acceptContinuation !== undefined && range.start > 1
+          if (continuation && !accepts(acceptContinuation, head)) {
+            return fail(piece, 'ContinuationRefused', `a continuation from byte ${range.start} was refused`)
+          }
+          m = { messageId: id, delivered: continuation ? range.start - 1 : 0, total: declared, pending: [] }
           open.set(id, m)
-          emit({ type: 'start', messageId: id, head, total: declared })
+          emit(
+            continuation
+              ? { type: 'start', messageId: id, head, total: declared, firstByte: range.start }
+              : { type: 'start', messageId: id, head, total: declared }
+          )
         }
         const offset = range.start - 1 + piece.position
         const endAt = offset + piece.data.length
@@ -288,4 +323,16 @@ export function reassemble(options: ReassembleOptions = {}): OperatorFunction<Se
         answered.clear()
       }
     })
+}
+
+/**
+ * The application's decision on a continuation. A predicate that throws refuses the message: one message fails with a
+ * status (tier 2, STYLE.md §4) rather than the reassembly of the whole session. @internal
+ */
+function accepts(predicate: (head: SendHead) => boolean, head: SendHead): boolean {
+  try {
+    return predicate(head) === true
+  } catch {
+    return false
+  }
 }

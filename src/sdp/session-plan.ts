@@ -210,6 +210,8 @@ export interface PlannedEndpoint<S, T> {
 /** The part of a session `openPlannedSession` uses (`MsrpSession` has it). */
 export interface PlannedSession {
   remotePath: readonly string[]
+  /** The peer's a=max-size, which `send` respects (C-8.6-8, F-8.7-1). */
+  remoteMaxSize?: number | undefined
   /** Ends the session (after a fingerprint mismatch, C-14.4-3). */
   close(): void
 }
@@ -262,6 +264,7 @@ export async function openPlannedSession<S extends PlannedSession, T extends Pla
 ): Promise<S> {
   // The plan's accept-types and max-size apply to this session only (C-7.3.1-4, C-8.6-8).
   const session = options.session ?? endpoint.createSession(plan.localUri, plan.remotePath, sessionOptionsFor(plan))
+  session.remoteMaxSize = plan.maxSendBytes // C-8.6-8, F-8.7-1: send refuses what the peer's a=max-size forbids
   const registration = endpoint.registrationOf?.(session)
   if (plan.viaRelay && registration === undefined && endpoint.registrationOf !== undefined)
     // S-4.5-1: the path names relays, so the session must hold their grant (authenticate before building the SDP).

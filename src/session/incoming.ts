@@ -7,6 +7,11 @@ import { formatMediaType } from '../wire/headers/content-type'
 import { concatBytes } from '../wire/bytes'
 import { ByteQueue, type ByteQueueOptions } from './byte-queue'
 
+/**
+ * How an incoming message ended. `size` and `received` count bytes of the whole message: `received` is the end of
+ * the bytes received in order (for a continuation, `firstByte - 1` plus the bytes of its body), so the sender may
+ * resume after it (RFC 4975 §5.4).
+ */
 export type MessageOutcome =
   | { readonly type: 'complete'; readonly size: number; readonly duplicate: boolean }
   | { readonly type: 'aborted'; readonly received: number; readonly reason: 'Aborted' | 'ConnectionLost' }
@@ -51,14 +56,22 @@ export class IncomingMessage {
   readonly total: number | undefined
   /** The head of the first chunk: paths, report settings, all headers. */
   readonly head: SendHead
+  /**
+   * The 1-based byte of the message the body starts at: 1, or for a continuation (a message cut on an earlier
+   * connection and resent from where it stopped, accepted by `reassembly.acceptContinuation`, RFC 4975 §5.4) the
+   * Byte-Range start of its first chunk. Bytes 1…`firstByte - 1` are the ones the application already holds.
+   */
+  readonly firstByte: number
   /** Resolves once the message is complete, aborted or failed. */
   readonly outcome: Promise<MessageOutcome>
   private readonly queue: ByteQueue
   private settle!: (o: MessageOutcome) => void
   private received = 0
+  private ended: MessageOutcome | undefined
 
-  constructor(head: SendHead, total: number | undefined, queue: ByteQueueOptions = {}) {
+  constructor(head: SendHead, total: number | undefined, queue: ByteQueueOptions = {}, firstByte = 1) {
     this.head = head
+    this.firstByte = firstByte
     this.messageId = head.messageId
     this.contentType = head.contentType === undefined ? '' : formatMediaType(head.contentType)
     this.total = total
@@ -66,12 +79,23 @@ export class IncomingMessage {
     this.outcome = new Promise((resolve) => (this.settle = resolve))
   }
 
-  /** Bytes received so far (in order). */
+  /**
+   * How the message ended, as soon as it has (what `outcome` resolves to, a microtask later), else `undefined`: for
+   * decisions that cannot wait, such as `reassembly.acceptContinuation` looking at the message it would continue.
+   */
+  get settled(): MessageOutcome | undefined {
+    return this.ended
+  }
+
+  /** Bytes of the body received so far (in order, from `firstByte`). */
   get receivedBytes(): number {
     return this.received
   }
 
-  /** The body, in order, as it arrives; throws `MessageIncompleteError` if the message does not complete. Read once. */
+  /**
+   * The body, in order, as it arrives (from byte `firstByte`); throws `MessageIncompleteError` if the message does
+   * not complete. Read once.
+   */
   get body(): AsyncIterable<Uint8Array> {
     return this.queue
   }
@@ -157,6 +181,8 @@ export class IncomingMessage {
 
   /** @internal */
   finish(outcome: MessageOutcome): void {
+    if (this.ended !== undefined) return
+    this.ended = outcome
     if (outcome.type === 'complete') this.queue.end()
     else this.queue.fail(new MessageIncompleteError(outcome))
     this.settle(outcome)

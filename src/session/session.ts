@@ -9,6 +9,7 @@ import type { ReportHead } from '../wire/chunk'
 import type { ByteRange } from '../wire/headers/byte-range'
 import { formatUri, parseUri, type MsrpUri } from '../wire/uri'
 import { newMessageId } from '../wire/ids'
+import { isIdent } from '../wire/headers/message-id'
 import { mediaTypeMatches } from '../wire/headers/content-type'
 import { responseToSend } from '../wire/replies'
 import type { Header, MsrpRequest } from '../wire/model'
@@ -47,16 +48,37 @@ export interface SendOptions {
   readonly successReport?: boolean
   /** `Failure-Report` value (C-7.1.1-3). Default `yes`. */
   readonly failureReport?: 'yes' | 'no' | 'partial'
-  /** Total size of a stream, when known (else `*` until the last chunk). */
+  /**
+   * Total size of the message when known (else `*` until the last chunk). With `offset`, the size of the whole
+   * message, not only of `content`.
+   */
   readonly size?: number
-  /** Default: a fresh random Message-ID (C-7.1.1-1). */
+  /**
+   * Default: a fresh random Message-ID (C-7.1.1-1). A message resent after a connection failure MUST keep its
+   * original one (RFC 4975 §5.4, C-5.4-12). It must be an `ident` (RFC 4975 §9): otherwise the send fails with a
+   * `TypeError` and nothing is written.
+   */
   readonly messageId?: string
+  /**
+   * Bytes of the message the peer already has, when resending the rest of a message cut on an earlier connection
+   * (RFC 4975 §5.4; the peer must accept continuations, `reassembly.acceptContinuation`). Default 0. `content` is
+   * then the rest: its chunks carry Byte-Ranges from `offset + 1`, with the whole message's total (`size`, or
+   * `offset` plus the content's length when that is known), and progress counts from `offset`. A negative or
+   * fractional offset, or one above `size`, fails the send with a `RangeError` and nothing is written.
+   */
+  readonly offset?: number
   /** MIME headers placed before Content-Type (e.g. Content-Disposition). */
   readonly headers?: readonly Header[]
 }
 
 export type SendEvent =
-  /** After each chunk is written or acknowledged: bytes written, bytes acknowledged by 200 responses. */
+  /**
+   * After each chunk is written or acknowledged, in bytes of the whole message (an `offset` counts as sent and
+   * acknowledged from the start): `sent`, the end of the bytes written; `acknowledged`, the end of the bytes the peer
+   * confirmed in order (every chunk up to there answered 200; with Failure-Report `partial` or `no` nothing is
+   * confirmed, and it stays at the offset). A send cut by its connection can resume with
+   * `{ messageId, offset: acknowledged }` on a new session (RFC 4975 §5.4).
+   */
   | {
       readonly type: 'progress'
       readonly messageId: string
@@ -70,7 +92,14 @@ export type SendEvent =
   | { readonly type: 'done'; readonly messageId: string; readonly size: number }
 
 export type SendFailureReason =
-  'Timeout' | 'ErrorResponse' | 'FailureReport' | 'ConnectionClosed' | 'NotConnected' | 'WriteFailed'
+  | 'Timeout'
+  | 'ErrorResponse'
+  | 'FailureReport'
+  | 'ConnectionClosed'
+  | 'NotConnected'
+  | 'WriteFailed'
+  /** The message is larger than the peer's `a=max-size` (`SessionOptions.remoteMaxSize`, C-8.6-8, F-8.7-1): 413. */
+  | 'TooLarge'
 
 /** Why a send failed, with the MSRP status (408 for a timeout, C-7.1.1-6). */
 export class SendError extends Error {
@@ -99,6 +128,43 @@ export interface SessionOptions {
    * Default: none, and a NICKNAME is answered 501 (this endpoint is no chat room).
    */
   readonly nicknames?: NicknameHandler
+  /**
+   * The largest message the peer wishes to receive: its SDP `a=max-size` (RFC 4975 §8.6; the plan's `maxSendBytes`).
+   * Senders SHOULD NOT exceed it (C-8.6-8; MUST for a file, F-8.7-1): `send` fails a message of a known larger size
+   * with `SendError('TooLarge', 413)` before writing anything, and stops one of unknown size with `#` before it
+   * would pass the limit, failing it the same way. Default: no limit. `session.remoteMaxSize` may change it later
+   * (an updated offer).
+   */
+  readonly remoteMaxSize?: number
+}
+
+/**
+ * A body went past the peer's max-size: how {@link capped} tells the session, through the writer's `SourceFailed`
+ * (a source's only way to stop the writer mid-message, with `#`). @internal
+ */
+class MaxSizeReached extends Error {
+  override readonly name = 'MaxSizeReached'
+}
+
+/**
+ * The body, cut short with {@link MaxSizeReached} when it would yield more than `room` bytes: the bytes up to the
+ * limit go out, then the writer ends the message with `#` (C-7.1-9). @internal
+ */
+function capped(body: AsyncIterable<Uint8Array>, room: number): AsyncIterable<Uint8Array> {
+  return {
+    async *[Symbol.asyncIterator]() {
+      let left = room
+      for await (const piece of body) {
+        if (piece.length <= left) {
+          left -= piece.length
+          yield piece
+          continue
+        }
+        if (left > 0) yield piece.subarray(0, left)
+        throw new MaxSizeReached(`more than ${room} bytes`)
+      }
+    }
+  }
 }
 
 interface PendingSend {
@@ -112,6 +178,8 @@ export class MsrpSession implements SessionPort {
   readonly uri: string
   /** The peer's path (To-Path of what we send), once known. */
   remotePath: readonly string[]
+  /** The peer's `a=max-size`: `send` refuses larger messages (C-8.6-8). From `SessionOptions.remoteMaxSize`. */
+  remoteMaxSize: number | undefined
   private conn: MsrpConnection | undefined
   private pieces: Subject<SendPiece> | undefined
   private receiving: Subscription | undefined
@@ -146,6 +214,7 @@ export class MsrpSession implements SessionPort {
     } else this.localUri = localUri
     this.uri = formatUri(this.localUri)
     this.remotePath = remotePath
+    this.remoteMaxSize = options.remoteMaxSize
   }
 
   get connection(): MsrpConnection | undefined {
@@ -239,11 +308,12 @@ export class MsrpSession implements SessionPort {
     switch (e.type) {
       case 'start': {
         const transport = this.conn?.transport
-        const message = new IncomingMessage(e.head, e.total, {
-          ...this.options.body,
-          onPause: () => transport?.pause(),
-          onResume: () => transport?.resume()
-        })
+        const message = new IncomingMessage(
+          e.head,
+          e.total,
+          { ...this.options.body, onPause: () => transport?.pause(), onResume: () => transport?.resume() },
+          e.firstByte ?? 1
+        )
         this.open.set(e.messageId, message)
         this.messagesSubject.next(message)
         return
@@ -281,12 +351,40 @@ export class MsrpSession implements SessionPort {
   /**
    * Sends a message (RFC 4975 §7.1.1): chunked, each chunk matched with its response (a local 408 after 30 s when
    * Failure-Report is yes, C-7.1.1-6), progress as chunks are written and acknowledged, success REPORTs when asked.
-   * Completes with `done`; fails with a `SendError`. Unsubscribing aborts the message (`#`, C-7.1-9).
+   * Completes with `done`; fails with a `SendError`. Unsubscribing aborts the message (`#`, C-7.1-9). With
+   * `messageId` and `offset` it resends the rest of a message cut on an earlier connection (RFC 4975 §5.4).
    */
   send(content: ContentSource, options: SendOptions = {}): Observable<SendEvent> {
     return new Observable<SendEvent>((subscriber) => {
-      const conn = this.conn
       const messageId = options.messageId ?? newMessageId()
+      const offset = options.offset ?? 0
+      // Programmer errors, before anything is written: a Message-ID must be an ident (RFC 4975 §9, C-7.1.1-2).
+      if (!isIdent(messageId)) {
+        subscriber.error(new TypeError(`send: Message-ID "${messageId}" is not an ident (RFC 4975 §9)`))
+        return
+      }
+      if (!Number.isSafeInteger(offset) || offset < 0 || (options.size !== undefined && offset > options.size)) {
+        subscriber.error(
+          new RangeError(`send: offset ${offset} is not a byte count within the size ${options.size ?? '*'}`)
+        )
+        return
+      }
+      let body: AsyncIterable<Uint8Array>
+      let rest: number | undefined
+      let defaultContentType: string
+      try {
+        // `content` is the rest of the message after `offset`; `size` is the whole message's.
+        ;({
+          body,
+          size: rest,
+          defaultContentType
+        } = toContent(content, options.size !== undefined ? { size: options.size - offset } : {}))
+      } catch (e) {
+        subscriber.error(e)
+        return
+      }
+      const size = rest === undefined ? undefined : offset + rest
+      const conn = this.conn
       if (conn === undefined || conn.closed) {
         subscriber.error(new SendError('NotConnected', 481, messageId, 'the session has no connection'))
         return
@@ -298,18 +396,26 @@ export class MsrpSession implements SessionPort {
         )
         return
       }
-      const { body, size, defaultContentType } = toContent(
-        content,
-        options.size !== undefined ? { size: options.size } : {}
-      )
+      // C-8.6-8, F-8.7-1: senders SHOULD NOT (files: MUST NOT) exceed the peer's a=max-size. A known size is refused
+      // before anything is written; an unknown one is cut with `#` before it would pass the limit.
+      const maxSize = this.remoteMaxSize
+      const tooLarge = (what: string): SendError =>
+        new SendError('TooLarge', 413, messageId, `${what}: the peer accepts at most ${maxSize} bytes (a=max-size)`)
+      if (maxSize !== undefined && size !== undefined && size > maxSize) {
+        subscriber.error(tooLarge(`the message has ${size} bytes`))
+        return
+      }
+      if (maxSize !== undefined && size === undefined) body = capped(body, Math.max(0, maxSize - offset))
       const successReport = options.successReport === true
       const failureReport = options.failureReport ?? 'yes'
-      let sent = 0
-      let acknowledged = 0
+      let sent = offset
+      let acknowledged = offset
+      /** Acknowledged chunks beyond `acknowledged` (their 200 came before an earlier chunk's): [start, end). */
+      let ahead: (readonly [number, number])[] = []
       let reported = 0
       let written = false
       let finalSize: number | undefined
-      const pendingTids = new Map<string, number>() // transaction id → chunk length (Failure-Report yes)
+      const pendingTids = new Map<string, readonly [number, number]>() // transaction id → [start, end) (yes)
       const watchedTids = new Set<string>() // Failure-Report partial: only errors are expected
       /** Why the writer was stopped (413, failure REPORT): its own "Stopped" error must not hide it. */
       let stopped: SendError | undefined
@@ -321,6 +427,20 @@ export class MsrpSession implements SessionPort {
         stopped ??= e
         conn.writer.stop(messageId) // C-7.3.1: no further chunk of it, and no `#` either
         fail(stopped)
+      }
+      /** Moves `acknowledged` over the chunks now confirmed in order. */
+      const acknowledge = (range: readonly [number, number]): void => {
+        ahead.push(range)
+        let moved = true
+        while (moved) {
+          moved = false
+          for (const [start, end] of ahead) {
+            if (start > acknowledged) continue
+            acknowledged = Math.max(acknowledged, end)
+            moved = true
+          }
+          if (moved) ahead = ahead.filter(([, end]) => end > acknowledged)
+        }
       }
       const progress = (): void =>
         subscriber.next({ type: 'progress', messageId, sent, acknowledged, total: size ?? finalSize })
@@ -348,11 +468,11 @@ export class MsrpSession implements SessionPort {
         if (request === undefined) return
         const tid = request.transactionId
         const watched = watchedTids.delete(tid)
-        const length = pendingTids.get(tid)
+        const range = pendingTids.get(tid)
         pendingTids.delete(tid)
-        if (!watched && length === undefined) return // another message's transaction
+        if (!watched && range === undefined) return // another message's transaction
         if (E.isRight(r)) {
-          acknowledged += length ?? 0
+          if (range !== undefined) acknowledge(range)
           progress()
           maybeDone()
           return
@@ -373,19 +493,21 @@ export class MsrpSession implements SessionPort {
           successReport: successReport ? 'yes' : 'no',
           failureReport,
           size,
+          offset,
           body
         })
         .subscribe({
           next: (w) => {
-            sent += w.length
+            const end = w.start + w.length // `start` counts the offset: bytes of the whole message
+            sent = Math.max(sent, end)
             // yes: each chunk waits for its 200 (or a 408 after 30 s); partial: only an error response can come,
             // so chunks are watched for errors without holding the send open (C-7.1.1-7); no: nothing comes.
-            if (failureReport === 'yes') pendingTids.set(w.request.transactionId, w.length)
+            if (failureReport === 'yes') pendingTids.set(w.request.transactionId, [w.start, end])
             else if (failureReport === 'partial') watchedTids.add(w.request.transactionId)
             conn.written$.next(w.request as MsrpRequest)
             if (w.final) {
               written = true
-              finalSize = w.start + w.length
+              finalSize = end
             }
             progress()
             maybeDone()
@@ -393,11 +515,14 @@ export class MsrpSession implements SessionPort {
           error: (error: unknown) => {
             // The transport closing reaches the writer first: report it as the connection closing (C-5.4-10).
             const closed = error instanceof WriterError && error.reason === 'ConnectionClosed'
+            const capReached = error instanceof WriterError && error.cause instanceof MaxSizeReached
             fail(
               stopped ??
-                (closed
-                  ? new SendError('ConnectionClosed', 408, messageId, 'the connection closed', error)
-                  : new SendError('WriteFailed', 408, messageId, String(error), error))
+                (capReached
+                  ? tooLarge(`the message goes past ${maxSize} bytes`)
+                  : closed
+                    ? new SendError('ConnectionClosed', 408, messageId, 'the connection closed', error)
+                    : new SendError('WriteFailed', 408, messageId, String(error), error))
             )
           }
         })
