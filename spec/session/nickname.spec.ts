@@ -8,18 +8,24 @@ import { memoryPair } from '../../src/transport/memory'
 import { frame } from '../../src/operators/frame'
 import { encodeFrame } from '../../src/wire/encoder'
 import { newSessionId } from '../../src/wire/ids'
-import type { MsrpRequest, MsrpResponse } from '../../src/wire/model'
+import { KNOWN_METHODS, type MsrpRequest, type MsrpResponse } from '../../src/wire/model'
+import { REASON_PHRASES } from '../../src/wire/replies'
 import { MsrpEndpoint, type EndpointOptions } from '../../src/session/endpoint'
 import { MsrpRelay } from '../../src/relay/relay'
 import { createAuthHandler } from '../../src/relay/auth'
 import { createRegistry } from '../../src/relay/registry'
 import { memoryCredentials } from '../../src/relay/credentials'
 import {
+  NICKNAME_IN_USE,
+  NICKNAME_MALFORMED,
+  NICKNAME_METHOD,
   NicknameError,
   NicknameRegistry,
+  USE_NICKNAME_HEADER,
   UseNickname,
   answerNickname,
   nicknameHead,
+  nicknameKey,
   nicknameRequest,
   prepareNickname,
   requestNickname,
@@ -99,7 +105,7 @@ describe('NICKNAME requests (RFC 7701 §7.1)', () => {
     )
   })
 
-  it('RFC 7701 §7.3: an empty Use-Nickname ("") asks to remove the nickname', () => {
+  it('U-5: an empty Use-Nickname ("") asks to remove the nickname', () => {
     expect(UseNickname.decode('""')).toEqual(E.right(''))
     const r = nicknameRequest({ toPath: [ROOM], fromPath: ALICE, nickname: '', transactionId: 'rm000001' })
     expect(E.isRight(r) && r.right.headers).toContainEqual(['Use-Nickname', '""'])
@@ -189,7 +195,7 @@ describe('NICKNAME requests (RFC 7701 §7.1)', () => {
 })
 
 describe('NICKNAME between endpoints (RFC 7701 §7.1)', () => {
-  it('a chat room grants a free nickname (200), refuses one held by another participant (425) in any case', async () => {
+  it('N-7-2, N-7-3: a chat room grants a free nickname (200), refuses one held by another participant (425) in any case', async () => {
     const registry = new NicknameRegistry({ reserved: ['Admin'] })
     const { join, close } = await chatRoom({ nicknames: registry.handler })
     const alice = await join()
@@ -210,7 +216,7 @@ describe('NICKNAME between endpoints (RFC 7701 §7.1)', () => {
     close()
   })
 
-  it('RFC 7701 §7.3: a participant removes its nickname with an empty one; it is free again', async () => {
+  it('U-5: a participant removes its nickname with an empty one; it is free again', async () => {
     const registry = new NicknameRegistry()
     const { join, close } = await chatRoom({ nicknames: registry.handler })
     const alice = await join()
@@ -224,7 +230,7 @@ describe('NICKNAME between endpoints (RFC 7701 §7.1)', () => {
     close()
   })
 
-  it('RFC 7701 §7: a nickname belongs to the participant’s URI, so its sessions on several devices share it', () => {
+  it('N-7-1: a nickname belongs to the participant’s URI, so its sessions on several devices share it', () => {
     const aor = new Map([
       ['msrp://room/s1;tcp', 'sip:alice@example.com'],
       ['msrp://room/s2;tcp', 'sip:alice@example.com'],
@@ -311,5 +317,58 @@ describe('NICKNAME through the rx-msrp relay (RFC 4976 §6.4.2, RFC 7701)', () =
     await expect(requestNickname(alice.session, 'Alice')).resolves.toBeUndefined()
     expect(nicknames.nicknameOf(room.session.uri)).toBe('Alice')
     expect(relay.stats.pendingTransactions).toBe(0)
+  })
+})
+
+describe('NICKNAME checklist (src/session/nickname.ts, N-7-*)', () => {
+  it('N-7-5a: RFC 8266 rule (b) removes ASCII spaces at the ends only; a control or line separator there is refused', () => {
+    for (const bad of ['Alice\t', '\tAlice', 'Alice\n', '\rAlice', '\u000bAlice', '\u2028Alice', 'Alice\u2029']) {
+      expect([JSON.stringify(bad), E.isLeft(prepareNickname(bad))]).toEqual([JSON.stringify(bad), true])
+    }
+    expect(prepareNickname('  Alice  ')).toEqual(E.right('Alice'))
+    const registry = new NicknameRegistry()
+    expect(registry.handler({ ...nicknameRequestHead(), nickname: 'Alice\t' }, { sessionUri: ROOM })).toMatchObject({
+      status: 424
+    })
+  })
+
+  it('N-7-5d: the nickname rules are applied again until the result is stable (NFKC can make new spaces)', () => {
+    // U+00A8 DIAERESIS is U+0020 U+0308 under NFKC: one pass leaves a leading space (rule b) or a double space
+    // (rule c) in the result; a second pass removes it.
+    expect(prepareNickname('\u00a8Alice')).toEqual(E.right('\u0308Alice'))
+    expect(prepareNickname('a \u00a8')).toEqual(E.right('a \u0308'))
+    for (const n of ['\u00a8Alice', 'a \u00a8', 'Alice\u00a8  \u00a8']) {
+      const once = prepareNickname(n)
+      expect(E.isRight(once) && prepareNickname(once.right)).toEqual(once)
+    }
+  })
+
+  it('N-7-5c: nicknames are compared after RFC 8266 §2.4 (mapping, toLowerCase, then NFKC), on the nickname as asked for', () => {
+    // U+03F9 GREEK CAPITAL LUNATE SIGMA SYMBOL: lower case first gives U+03F2, whose NFKC is U+03C2 (final sigma);
+    // NFKC first would give U+03A3, lower case U+03C3, another letter.
+    expect(nicknameKey('\u03f9')).toBe(nicknameKey('\u03c2'))
+    expect(nicknameKey('\u03f9')).not.toBe(nicknameKey('\u03c3'))
+    expect(nicknameKey('  ALICE\u00a0the  Great ')).toBe('alice the great')
+    const registry = new NicknameRegistry()
+    const ask = (sessionUri: string, nickname: string) =>
+      registry.handler({ ...nicknameRequestHead(), nickname }, { sessionUri })
+    expect(ask('msrp://room/s1;tcp', '\u03c2')).toBe(200)
+    expect(ask('msrp://room/s2;tcp', '\u03f9')).toBe(425)
+    expect(ask('msrp://room/s2;tcp', '\u03c3')).toBe(200)
+    expect(registry.holderOf('\u03f9')).toBe('msrp://room/s1;tcp')
+  })
+
+  it('N-7-4: NICKNAME, Use-Nickname, 424 and 425 as RFC 7701 registers them with IANA', () => {
+    expect([NICKNAME_METHOD, USE_NICKNAME_HEADER, NICKNAME_MALFORMED, NICKNAME_IN_USE]).toEqual([
+      'NICKNAME',
+      'Use-Nickname',
+      424,
+      425
+    ])
+    expect(KNOWN_METHODS).toContain('NICKNAME')
+    expect([REASON_PHRASES[424], REASON_PHRASES[425]]).toEqual([
+      'Malformed nickname',
+      'Nickname reserved or already in use'
+    ])
   })
 })

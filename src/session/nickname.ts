@@ -2,9 +2,10 @@
  * NICKNAME (RFC 7701 §7, multi-party chat): a participant asks the chat room (the conference focus) for a nickname
  * with a bodiless `NICKNAME` request carrying `Use-Nickname: "<nickname>"`; the chat room answers end to end with
  * 200 (granted), 424 (malformed nickname), 425 (reserved or already in use) or 403 (not allowed by policy). A new
- * NICKNAME replaces the participant's nickname (§7.2); an empty one, `Use-Nickname: ""`, removes it (§7.3). A
- * nickname belongs to the URI the focus knows the participant by, not to one MSRP session (§7): see
- * `NicknameRegistryOptions.participantOf`.
+ * NICKNAME replaces the participant's nickname; an empty one, `Use-Nickname: ""`, removes it (U-5). A nickname
+ * belongs to the URI the focus knows the participant by, not to one MSRP session (N-7-1): see
+ * `NicknameRegistryOptions.participantOf`. What of this the RFC text confirms, and what it could not: the checklist
+ * below.
  *
  * ```text
  * MSRP a786hjs2 NICKNAME                                     MSRP a786hjs2 200 OK
@@ -18,6 +19,71 @@
  * answer (`answerNickname`, called by the session for each NICKNAME its connection routes to it, with the
  * `NicknameHandler` of `SessionOptions.nicknames`; `NicknameRegistry` is a ready-made one), and the participant's
  * side (`requestNickname`). Relays forward NICKNAME like AUTH, mapping the end-to-end response back (docs/cpim.md).
+ */
+/*
+ * ---- RFC 7701 §7 checklist (tests: spec/session/nickname.spec.ts, test names cite the IDs) ----------------------
+ *
+ * Sources. [S1] http://www.tech-invite.com/y75/tinv-ietf-rfc-7701-2.html (RFC 7701 part 2, p. 21-22: the opening
+ * of §7; the stored copies of RFC 7701 reached for this check hold no more of §7 than that opening, so §7.1-§7.4 and
+ * the ABNF could not be read). [S2] https://iana.org/assignments/msrp-parameters (MSRP registries as updated for
+ * RFC 7701, 2015-12-18). [S3] https://datatracker.ietf.org/doc/rfc7700/referencedby/ (RFC 7701 references RFC 7700
+ * normatively) and https://emailstuff.org/rfc/rfc8266 (RFC 8266 obsoletes RFC 7700). [S4] RFC 8266 §2.1, §2.3 and
+ * §2.4 as quoted word for word in PRECIS implementations (rocks.xmpp.precis NicknameProfile, Java; golang.org/x/text
+ * secure/precis, Go). [S5] the PRECIS idempotence rule ("apply the rules repeatedly until the output string is
+ * stable ... three additional times ... reject"), as quoted in PRECIS libraries (Dart, Rust); RFC 8264 by our
+ * reading, its section not confirmed.
+ *
+ * Confirmed:
+ * N-7-1 [S1] A nickname is associated with a URI, by which the focus knows the participant; a user joining under
+ *       the same URI from several devices may ask for the same nickname on all of them.
+ *       Enforced: NicknameRegistry (`participantOf`; without it each session is a participant of its own).
+ *       Tested: "N-7-1: ...".
+ * N-7-2 [S1] A nickname is unique in the chat room: it MUST unambiguously be associated with a single user in the
+ *       scope of the chat room (conference instance).
+ *       Enforced: NicknameRegistry.handler, 425 for a nickname (compared as in N-7-5c) another participant holds.
+ *       Tested: "N-7-2, N-7-3: ...", "N-7-1: ...", "N-7-5c: ...".
+ * N-7-3 [S1] Users reserve a nickname before using it.
+ *       Enforced: `requestNickname` (the reservation) and `answerNickname`; using the nickname (e.g. in message/cpim)
+ *       is the application's. Tested: "N-7-2, N-7-3: ...".
+ * N-7-4 [S2] RFC 7701 registers the method NICKNAME, the header Use-Nickname and the status codes 424 "Malformed
+ *       nickname" and 425 "Nickname reserved or already in use" (and 404, 428, for private messages: not here).
+ *       Enforced: NICKNAME_METHOD, USE_NICKNAME_HEADER, KNOWN_METHODS (src/wire/model.ts), REASON_PHRASES
+ *       (src/wire/replies.ts), NICKNAME_MALFORMED, NICKNAME_IN_USE. Tested: "N-7-4: ...".
+ * N-7-5 [S3, S4] Nicknames follow the PRECIS Nickname profile (RFC 7700, now RFC 8266). Which section of RFC 7701
+ *       asks for it, with which keyword, and whether the focus or the client applies it: not confirmed.
+ *   a   Additional mapping rule: (a) non-ASCII spaces (Zs) to U+0020, (b) ASCII spaces at the ends removed, (c)
+ *       interior runs of ASCII spaces to one. Enforced: `additionalMapping` (was `String.trim`, which also removed
+ *       tabs, line breaks, U+2028/U+2029 and U+FEFF at the ends: fixed). Tested: "N-7-5a: ...".
+ *   b   Enforcement is that rule then NFKC, and the result MUST NOT be empty. Enforced: `prepareNickname` (424 from
+ *       NicknameRegistry). Tested: "prepares nicknames after RFC 8266 ...", "424 for a nickname ...".
+ *   c   Comparison is the additional mapping rule, Unicode toLowerCase, then NFKC, in that order. Enforced:
+ *       `nicknameKey`, on the nickname as asked for (was: on the prepared one, NFKC before lower case: fixed).
+ *       Tested: "N-7-5c: ...".
+ *   d   [S5] The rules are applied again until the result is stable; a string that does not settle is refused.
+ *       Enforced: `settle` (was a single pass: fixed). Tested: "N-7-5d: ...".
+ *   e   Code points outside the PRECIS FreeformClass are refused. Approximated: NICKNAME_DISALLOWED (controls, lone
+ *       surrogates, line and paragraph separators); other disallowed code points (format characters such as U+200B,
+ *       U+202E or U+FEFF, unassigned ones) are not checked. Tested: "N-7-5a: ...", "prepares nicknames ...".
+ *
+ * Implemented as recalled, not confirmed from the RFC text (see [S1]):
+ * U-1   Use-Nickname holds an RFC 4975 quoted-string, one per request. `UseNickname`, `readNickname` (lenient on
+ *       input: an unquoted or empty value is accepted, as python-msrplib sends it). Tested: "Use-Nickname is a
+ *       quoted-string ...", "answerNickname: ...".
+ * U-2   A NICKNAME carries To-Path, From-Path and Use-Nickname and no body. Whether Message-ID, Success-Report,
+ *       Failure-Report or a body are required or forbidden: not known; we send none of them, and ignore a body.
+ * U-3   200 grants; 424 and 425 as their registry names say (N-7-4). 403 (policy, or a failing handler) and 501
+ *       (no handler: not a chat room, RFC 4975) are ours. Other codes RFC 7701 may name: not known.
+ * U-4   Failure-Report on NICKNAME: not known. `answerNickname` writes no response for `Failure-Report: no` (RFC 4975
+ *       C-7.1.4-2, as for any request here); the relay tracks a forwarded NICKNAME whatever its Failure-Report (the
+ *       entry expires silently after the hop timeout).
+ * U-5   A new NICKNAME replaces the participant's nickname; an empty one removes it (§7.2, §7.3 as recalled).
+ *       SylkServer, too, drops the nickname on an empty Use-Nickname. Tested: "U-5: ...".
+ * U-6   Relays keep transaction state for NICKNAME and map its end-to-end response back (src/relay/relay.ts), since
+ *       RFC 4976 relays drop responses to no transaction of theirs. What RFC 7701 says of relays: not known.
+ *       Tested: "the relay forwards NICKNAME ...".
+ * U-7   Not implemented: the SDP chatroom attribute (nicknames offered), nicknames in the conference event package,
+ *       private messages (404, 428).
+ * U-8   No length limit is known; NICKNAME_MAX_CHARS is local policy.
  */
 import * as E from 'fp-ts/Either'
 import { pipe } from 'fp-ts/function'
@@ -37,9 +103,9 @@ import { responseTo } from '../wire/replies'
 import { newTransactionId } from '../wire/ids'
 import type { Transaction, TransactionFailure } from '../operators/match-transactions'
 
-/** The method (RFC 7701 §10, IANA MSRP Methods). */
+/** The method, registered by RFC 7701 in the IANA MSRP Methods registry (N-7-4). */
 export const NICKNAME_METHOD = 'NICKNAME'
-/** The header carrying the nickname (RFC 7701 §10, IANA MSRP Header Fields). */
+/** The header carrying the nickname, registered by RFC 7701 in the IANA MSRP Header Fields registry (N-7-4). */
 export const USE_NICKNAME_HEADER = 'Use-Nickname'
 /** Longest nickname `NicknameRegistry` grants by default, in code points after preparation. */
 export const NICKNAME_MAX_CHARS = 64
@@ -51,7 +117,7 @@ export const NICKNAME_MALFORMED = 424
 export const NICKNAME_IN_USE = 425
 
 /**
- * `Use-Nickname: "Alice the great"`: the nickname is an RFC 4975 `quoted-string` (RFC 7701 §10), whose only escapes
+ * `Use-Nickname: "Alice the great"`: the nickname is an RFC 4975 `quoted-string` (U-1), whose only escapes
  * are `\\` and `\"`. Decodes to the unescaped nickname.
  */
 export const UseNickname = new t.Type<string, string, string>(
@@ -75,7 +141,7 @@ export interface NicknameHead {
 export interface NicknameRequest extends NicknameHead {
   /**
    * The nickname asked for, unescaped, as sent (not prepared: see `prepareNickname`). `''` asks to remove the
-   * participant's nickname (RFC 7701 §7.3).
+   * participant's nickname (U-5).
    */
   readonly nickname: string
 }
@@ -103,8 +169,8 @@ export function nicknameHead(request: RequestHead): E.Either<NicknameRefusal, Ni
 }
 
 /**
- * The nickname of a NICKNAME request: exactly one Use-Nickname holding a quoted-string, or a 424 (RFC 7701 §7.1).
- * `""` is the removal of §7.3; so is an empty value, which python-msrplib (SIP SIMPLE client SDK) writes for it.
+ * The nickname of a NICKNAME request: exactly one Use-Nickname holding a quoted-string, or a 424 (U-1).
+ * `""` is the removal (U-5); so is an empty value, which python-msrplib (SIP SIMPLE client SDK) writes for it.
  */
 export function readNickname(head: NicknameHead): E.Either<NicknameRefusal, NicknameRequest> {
   const values = getHeaders(head.request.headers, USE_NICKNAME_HEADER)
@@ -129,15 +195,15 @@ export interface NicknameRequestOptions {
   readonly toPath: readonly string[]
   /** The participant's session URI. */
   readonly fromPath: string
-  /** `''` asks to remove the nickname (RFC 7701 §7.3). */
+  /** `''` asks to remove the nickname (U-5). */
   readonly nickname: string
   /** Default: a fresh `newTransactionId()`. */
   readonly transactionId?: string
 }
 
 /**
- * A NICKNAME request (RFC 7701 §7.1): To-Path, From-Path, Use-Nickname, no body, end-line `$`; `Use-Nickname: ""`
- * for an empty nickname (removal, §7.3). Fails with a 424 refusal when the nickname cannot be a quoted-string (a
+ * A NICKNAME request (U-2): To-Path, From-Path, Use-Nickname, no body, end-line `$`; `Use-Nickname: ""`
+ * for an empty nickname (removal, U-5). Fails with a 424 refusal when the nickname cannot be a quoted-string (a
  * control character other than tab), a 400 when a path does not parse.
  */
 export function nicknameRequest(options: NicknameRequestOptions): E.Either<NicknameRefusal, MsrpRequest> {
@@ -165,24 +231,56 @@ export function nicknameRequest(options: NicknameRequestOptions): E.Either<Nickn
 // ---- nicknames compared -------------------------------------------------------------------------------------
 
 /**
- * Prepares a nickname for use and comparison, after RFC 8266 (PRECIS Nickname, which RFC 7701 points to through
- * RFC 7700): every Unicode space becomes U+0020, leading and trailing spaces go, runs of spaces become one, then NFKC.
- * Refuses an empty result and control characters. (An approximation: PRECIS's disallowed code points beyond
- * controls are not checked.)
+ * RFC 8266 §2.1 rule 2, the additional mapping rule (N-7-5a): (a) every non-ASCII space (Zs) becomes U+0020, (b)
+ * ASCII spaces at the beginning and end go (only those: not tabs, line breaks or U+FEFF, as `String.trim` would), (c)
+ * interior runs of ASCII spaces become one.
+ */
+const additionalMapping = (s: string): string =>
+  s
+    .replace(/\p{Zs}/gu, ' ')
+    .replace(/^ +| +$/g, '')
+    .replace(/ {2,}/g, ' ')
+
+/** Code points refused in a nickname (N-7-5e): controls, lone surrogates, line and paragraph separators. */
+const NICKNAME_DISALLOWED = /[\p{Cc}\p{Cs}\p{Zl}\p{Zp}]/u
+
+/**
+ * `rules` applied to `s`, then again until the result is stable (N-7-5d); `undefined` when three more applications
+ * do not settle it (PRECIS: reject such a string).
+ */
+function settle(rules: (s: string) => string, s: string): string | undefined {
+  let result = rules(s)
+  for (let again = 1; again <= 3; again++) {
+    const next = rules(result)
+    if (next === result) return result
+    result = next
+  }
+  return undefined
+}
+
+/**
+ * Prepares (enforces) a nickname for use and display, after RFC 8266 §2.3 (PRECIS Nickname profile; RFC 7701
+ * normatively references RFC 7700, which RFC 8266 obsoletes): the additional mapping rule (`additionalMapping`), then
+ * NFKC, applied again until the result is stable (N-7-5d). Refuses an empty result (N-7-5b) and the code points of
+ * `NICKNAME_DISALLOWED` (N-7-5e: an approximation of the PRECIS FreeformClass; other disallowed code points, e.g.
+ * format characters such as U+200B or U+FEFF, are not checked).
  */
 export function prepareNickname(nickname: string): E.Either<string, string> {
-  const prepared = nickname
-    .replace(/\p{Zs}/gu, ' ')
-    .replace(/ {2,}/g, ' ')
-    .trim()
-    .normalize('NFKC')
+  if (NICKNAME_DISALLOWED.test(nickname)) return E.left('control characters or line separators in a nickname')
+  const prepared = settle((s) => additionalMapping(s).normalize('NFKC'), nickname)
+  if (prepared === undefined) return E.left('a nickname whose preparation does not settle')
   if (prepared === '') return E.left('an empty nickname')
-  if (/[\p{Cc}\p{Cs}]/u.test(prepared)) return E.left('control characters in a nickname')
   return E.right(prepared)
 }
 
-/** The comparison key of a prepared nickname (RFC 8266 §4.3: lower case, NFKC): `Alice` and `ALICE` clash. */
-export const nicknameKey = (prepared: string): string => prepared.toLowerCase().normalize('NFKC')
+/**
+ * The comparison key of a nickname (RFC 8266 §2.4, N-7-5c): the additional mapping rule, Unicode toLowerCase, then
+ * NFKC, applied again until stable. Give it the nickname as asked for: the rules in this order are not always those
+ * of `prepareNickname` followed by case folding (U+03F9 lower-cases to U+03F2, whose NFKC is U+03C2, but its NFKC is
+ * U+03A3, which lower-cases to U+03C3). `Alice` and ` ALICE ` clash.
+ */
+export const nicknameKey = (nickname: string): string =>
+  settle((s) => additionalMapping(s).toLowerCase().normalize('NFKC'), nickname) ?? nickname
 
 // ---- the chat room's answer ----------------------------------------------------------------------------------
 
@@ -201,7 +299,7 @@ export type NicknameHandler = (
 ) => NicknameAnswer | PromiseLike<NicknameAnswer>
 
 /**
- * Answers a NICKNAME request routed to a session (RFC 7701 §7.1): 501 when the session takes no nicknames (no
+ * Answers a NICKNAME request routed to a session (U-3): 501 when the session takes no nicknames (no
  * handler: it is not a chat room, RFC 4975 §7.3), 424 for a missing or malformed Use-Nickname, else the handler's
  * answer; 403 if the handler throws or rejects. The response goes back along the whole From-Path (C-7.2-3), so that
  * relays can map it back; none is written for `Failure-Report: no`.
@@ -245,9 +343,9 @@ export interface NicknameRegistryOptions {
 }
 
 /**
- * A chat room's nicknames (RFC 7701 §7): one per participant session, unique in the room after preparation and case
- * folding, held by the participant (`participantOf`). Its `handler` grants a free nickname (200, replacing the
- * session's previous one, §7.2), removes it for an empty one (200, §7.3), refuses one that another participant holds
+ * A chat room's nicknames (RFC 7701 §7): one per participant session, unique in the room as `nicknameKey` compares
+ * them (N-7-2, N-7-5c), held by the participant (`participantOf`). Its `handler` grants a free nickname (200, replacing the
+ * session's previous one, U-5), removes it for an empty one (200, U-5), refuses one that another participant holds
  * or that is reserved (425), and one that does not prepare or is too long (424).
  */
 export class NicknameRegistry {
@@ -263,7 +361,7 @@ export class NicknameRegistry {
       (options.reserved ?? []).flatMap((n) =>
         pipe(
           prepareNickname(n),
-          E.map(nicknameKey),
+          E.map(() => nicknameKey(n)),
           E.fold(
             () => [],
             (k) => [k]
@@ -287,7 +385,7 @@ export class NicknameRegistry {
     if ([...prepared.right].length > this.maxChars) {
       return { status: NICKNAME_MALFORMED, comment: `longer than ${this.maxChars} characters` }
     }
-    const key = nicknameKey(prepared.right)
+    const key = nicknameKey(request.nickname)
     const owner = this.participantOf(session) ?? session
     const held = this.byKey.get(key)
     if (this.reserved.has(key) || (held !== undefined && held.owner !== owner)) return NICKNAME_IN_USE
@@ -310,7 +408,7 @@ export class NicknameRegistry {
    */
   holderOf(nickname: string): string | undefined {
     const prepared = prepareNickname(nickname)
-    return E.isLeft(prepared) ? undefined : this.byKey.get(nicknameKey(prepared.right))?.owner
+    return E.isLeft(prepared) ? undefined : this.byKey.get(nicknameKey(nickname))?.owner
   }
 
   /**
@@ -360,8 +458,8 @@ export interface NicknameSender {
 }
 
 /**
- * Asks the chat room at the other end of `session` for `nickname` (RFC 7701 §7.1), which replaces the one it holds
- * (§7.2); `''` removes it (§7.3). Resolves once the chat room answers 200;
+ * Asks the chat room at the other end of `session` for `nickname` (N-7-3), which replaces the one it holds
+ * (U-5); `''` removes it (U-5). Resolves once the chat room answers 200;
  * rejects with a `NicknameError`: `Refused` with the chat room's status (424 malformed, 425 in use, 403, 501 if
  * the peer takes no nicknames), `Timeout` (408, no answer within the transaction timeout), `NotConnected`,
  * `ConnectionClosed` or `Malformed` (424, refused locally: it cannot be sent).
