@@ -5,14 +5,11 @@
 import * as E from 'fp-ts/Either'
 import { decodeCpim, encodeCpim, cpimContentHeader, type CpimMessage } from '../../src/cpim/cpim'
 import { CPIM_HEADERS_NAMESPACE, readEnvelope } from '../../src/cpim/envelope'
+import { right } from '../helpers/either'
 
 const crlf = (lines: readonly string[]): string => lines.join('\r\n')
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s)
 const text = (b: Uint8Array): string => new TextDecoder().decode(b)
-const right = <A>(e: E.Either<unknown, A>): A => {
-  if (E.isLeft(e)) throw new Error(`expected right, got ${JSON.stringify(e.left)}`)
-  return e.right
-}
 
 /** related.md §4.4: the minimal message/cpim body inside MSRP (127 octets). */
 const MINIMAL = crlf([

@@ -1,11 +1,8 @@
 import * as E from 'fp-ts/Either'
 import { acceptsWrapped, planWrapping, prefersCpim, unwrapCpim, wrapCpim } from '../../src/cpim/wrap'
+import { right } from '../helpers/either'
 
 const text = (b: Uint8Array): string => new TextDecoder().decode(b)
-const right = <A>(e: E.Either<unknown, A>): A => {
-  if (E.isLeft(e)) throw new Error(`expected right, got ${JSON.stringify(e.left)}`)
-  return e.right
-}
 
 describe('wrapping in message/cpim (RFC 4975 §8.6, §13)', () => {
   it('C-13-6: wraps content with From, To, DateTime and the inner Content-Type; unwrapCpim gives it back', () => {

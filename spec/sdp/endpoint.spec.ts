@@ -2,7 +2,6 @@
  * Sessions set up from nothing but an SDP offer/answer built by src/sdp: two endpoints on loopback TCP, each taking
  * its session, its peer's path, who connects, its accepted types and its size limit from its `SessionPlan`.
  */
-import * as E from 'fp-ts/Either'
 import { firstValueFrom, lastValueFrom, toArray } from 'rxjs'
 import { listenTcp } from '../../src/transport/tcp'
 import { start, type Running } from '../transport/helpers'
@@ -12,11 +11,8 @@ import type { MsrpSession } from '../../src/session/session'
 import { buildAnswer, buildOffer, type AnswerMediaOptions, type OfferMediaOptions } from '../../src/sdp/offer-answer'
 import { parseMsrpMedia, type MsrpMedia } from '../../src/sdp/msrp-media'
 import { negotiate, openPlannedSession, sessionOptionsFor, type SessionPlan } from '../../src/sdp/session-plan'
+import { right } from '../helpers/either'
 
-const right = <A>(e: E.Either<unknown, A>): A => {
-  if (E.isLeft(e)) throw new Error(`expected right, got ${JSON.stringify(e.left)}`)
-  return e.right
-}
 const one = (sdp: string): MsrpMedia => right(parseMsrpMedia(sdp))[0] as MsrpMedia
 const text = (b: Uint8Array): string => new TextDecoder().decode(b)
 

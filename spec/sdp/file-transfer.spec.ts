@@ -8,16 +8,8 @@ import { buildAnswer, buildOffer } from '../../src/sdp/offer-answer'
 import { parseMsrpMedia, type MsrpMedia } from '../../src/sdp/msrp-media'
 import { negotiate } from '../../src/sdp/session-plan'
 import { buildResumeOffer, fileOffsetOf, missingRange, sendRangeFor } from '../../src/sdp/file-transfer'
-import type { SdpFailure } from '../../src/sdp/failures'
+import { left, right } from '../helpers/either'
 
-const right = <A>(e: E.Either<SdpFailure, A>): A => {
-  if (E.isLeft(e)) throw new Error(`expected right, got ${JSON.stringify(e.left)}`)
-  return e.right
-}
-const left = (e: E.Either<SdpFailure, unknown>): SdpFailure => {
-  if (E.isRight(e)) throw new Error(`expected left, got ${JSON.stringify(e.right)}`)
-  return e.left
-}
 const one = (sdp: string): MsrpMedia => right(parseMsrpMedia(sdp))[0] as MsrpMedia
 
 const ALICE = ['msrp://10.0.0.1:7001/alice;tcp']

@@ -5,7 +5,6 @@
  * certificate against Bob's a=fingerprint before her binding SEND goes out.
  */
 import { X509Certificate } from 'node:crypto'
-import * as E from 'fp-ts/Either'
 import { firstValueFrom, lastValueFrom } from 'rxjs'
 import { listenTls } from '../../src/transport/tls'
 import type { Transport } from '../../src/transport/transport'
@@ -19,11 +18,8 @@ import { parseMsrpMedia, type MsrpMedia } from '../../src/sdp/msrp-media'
 import { buildAnswer, buildOffer } from '../../src/sdp/offer-answer'
 import { negotiate, openPlannedSession, type SessionPlan } from '../../src/sdp/session-plan'
 import { LOOPBACK, record, start, type Running } from '../transport/helpers'
+import { right } from '../helpers/either'
 
-const right = <A>(e: E.Either<unknown, A>): A => {
-  if (E.isLeft(e)) throw new Error(`expected right, got ${JSON.stringify(e.left)}`)
-  return e.right
-}
 const one = (sdp: string): MsrpMedia => right(parseMsrpMedia(sdp))[0] as MsrpMedia
 
 /** Dials as a peer-to-peer client does: no CA verification, the fingerprint check replaces it. */

@@ -15,16 +15,7 @@ import {
   type FingerprintAlgorithm
 } from '../../src/sdp/fingerprint'
 import { formatMsrpMedia, parseMsrpMedia, type MsrpMedia } from '../../src/sdp/msrp-media'
-import type { SdpFailure } from '../../src/sdp/failures'
-
-const right = <A>(e: E.Either<SdpFailure, A>): A => {
-  if (E.isLeft(e)) throw new Error(`expected right, got ${JSON.stringify(e.left)}`)
-  return e.right
-}
-const left = (e: E.Either<SdpFailure, unknown>): SdpFailure => {
-  if (E.isRight(e)) throw new Error(`expected left, got ${JSON.stringify(e.right)}`)
-  return e.left
-}
+import { left, right } from '../helpers/either'
 
 /** A fresh self-signed certificate's DER bytes (src/relay/certificate.ts, no openssl). */
 const der = (): Uint8Array => new X509Certificate(selfSignedCertificate().cert).raw

@@ -2,20 +2,10 @@
  * parseMsrpMedia / formatMsrpMedia (src/sdp/msrp-media.ts): what is built parses back to the same values, and a bad
  * or missing attribute is a typed failure naming the attribute and the m-line.
  */
-import * as E from 'fp-ts/Either'
 import fc from 'fast-check'
 import { formatMsrpMedia, parseMsrpMedia, type MsrpMedia, type MsrpMediaOptions } from '../../src/sdp/msrp-media'
-import type { SdpFailure } from '../../src/sdp/failures'
 import { arbFileAttributes, arbFormatList, arbSdpPath } from './arbitraries'
-
-const right = <A>(e: E.Either<SdpFailure, A>): A => {
-  if (E.isLeft(e)) throw new Error(`expected right, got ${JSON.stringify(e.left)}`)
-  return e.right
-}
-const left = (e: E.Either<SdpFailure, unknown>): SdpFailure => {
-  if (E.isRight(e)) throw new Error(`expected left, got ${JSON.stringify(e.right)}`)
-  return e.left
-}
+import { left, right } from '../helpers/either'
 
 const arbMediaOptions: fc.Arbitrary<MsrpMediaOptions> = fc.record(
   {

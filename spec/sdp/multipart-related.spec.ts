@@ -16,17 +16,9 @@ import {
   type RelatedContentType,
   type RelatedPart
 } from '../../src/sdp/multipart-related'
-import type { SdpFailure } from '../../src/sdp/failures'
 import { RFC_SDP_EXAMPLES } from './rfc-examples'
+import { left, right } from '../helpers/either'
 
-const right = <A>(e: E.Either<SdpFailure, A>): A => {
-  if (E.isLeft(e)) throw new Error(`expected right, got ${JSON.stringify(e.left)}`)
-  return e.right
-}
-const left = (e: E.Either<SdpFailure, unknown>): SdpFailure => {
-  if (E.isRight(e)) throw new Error(`expected left, got ${JSON.stringify(e.right)}`)
-  return e.left
-}
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s)
 const text = (b: Uint8Array): string => Buffer.from(b).toString('latin1')
 

@@ -3,21 +3,12 @@
  * rendezvous protocol (SIP: 488). `buildAnswer` and `negotiate` fail with `NoCommonType`; the RFC examples are the
  * offers.
  */
-import * as E from 'fp-ts/Either'
 import { formatMsrpMedia, parseMsrpMedia, type MsrpMedia } from '../../src/sdp/msrp-media'
 import { acceptTypesOverlap, buildAnswer } from '../../src/sdp/offer-answer'
 import { negotiate } from '../../src/sdp/session-plan'
-import type { SdpFailure } from '../../src/sdp/failures'
 import { RFC_SDP_EXAMPLES } from './rfc-examples'
+import { left, right } from '../helpers/either'
 
-const right = <A>(e: E.Either<SdpFailure, A>): A => {
-  if (E.isLeft(e)) throw new Error(`expected right, got ${JSON.stringify(e.left)}`)
-  return e.right
-}
-const left = (e: E.Either<SdpFailure, unknown>): SdpFailure => {
-  if (E.isRight(e)) throw new Error(`expected left, got ${JSON.stringify(e.right)}`)
-  return e.left
-}
 const example = (prefix: string): string => {
   const found = RFC_SDP_EXAMPLES.find((e) => e.name.startsWith(prefix))
   if (found === undefined) throw new Error(`no example ${prefix}`)

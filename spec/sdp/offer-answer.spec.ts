@@ -14,17 +14,9 @@ import {
 } from '../../src/sdp/offer-answer'
 import { formatMsrpMedia, parseMsrpMedia, type MsrpMedia } from '../../src/sdp/msrp-media'
 import { maySend, negotiate, sessionOptionsFor, type SessionPlan } from '../../src/sdp/session-plan'
-import type { SdpFailure } from '../../src/sdp/failures'
 import { arbFormatList, arbSdpUri } from './arbitraries'
+import { left, right } from '../helpers/either'
 
-const right = <A>(e: E.Either<SdpFailure, A>): A => {
-  if (E.isLeft(e)) throw new Error(`expected right, got ${JSON.stringify(e.left)}`)
-  return e.right
-}
-const left = (e: E.Either<SdpFailure, unknown>): SdpFailure => {
-  if (E.isRight(e)) throw new Error(`expected left, got ${JSON.stringify(e.right)}`)
-  return e.left
-}
 const one = (sdp: string): MsrpMedia => right(parseMsrpMedia(sdp))[0] as MsrpMedia
 
 /** A path of `relays` relay URIs (as RFC 4976 §5.1 orders them for SDP) then the endpoint's own URI. */

@@ -2,7 +2,6 @@
  * A session behind a relay (RFC 4976) set up from an SDP offer/answer: the relayed side offers the path its relay
  * granted, connects to its relay whatever its a=setup role (S-4.5-1), and sends the binding SEND only when active.
  */
-import * as E from 'fp-ts/Either'
 import { firstValueFrom, lastValueFrom, toArray } from 'rxjs'
 import { listenTcp } from '../../src/transport/tcp'
 import { newSessionId } from '../../src/wire/ids'
@@ -16,11 +15,8 @@ import { buildAnswer, buildOffer, type AnswerSetup } from '../../src/sdp/offer-a
 import { parseMsrpMedia, type MsrpMedia } from '../../src/sdp/msrp-media'
 import { negotiate, openPlannedSession } from '../../src/sdp/session-plan'
 import { start } from '../transport/helpers'
+import { right } from '../helpers/either'
 
-const right = <A>(e: E.Either<unknown, A>): A => {
-  if (E.isLeft(e)) throw new Error(`expected right, got ${JSON.stringify(e.left)}`)
-  return e.right
-}
 const one = (sdp: string): MsrpMedia => right(parseMsrpMedia(sdp))[0] as MsrpMedia
 
 /**

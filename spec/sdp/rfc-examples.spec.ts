@@ -2,15 +2,10 @@
  * The SDP examples of ../shared/spec parse into MSRP media, and re-serializing them gives the same media-level
  * attributes (spec/sdp/rfc-examples.ts lists where each comes from).
  */
-import * as E from 'fp-ts/Either'
 import { formatUri } from '../../src/wire/uri'
 import { formatMsrpMedia, parseMsrpMedia, type MsrpMedia } from '../../src/sdp/msrp-media'
 import { RFC_SDP_EXAMPLES } from './rfc-examples'
-
-const right = <A>(e: E.Either<unknown, A>): A => {
-  if (E.isLeft(e)) throw new Error(`expected right, got ${JSON.stringify(e.left)}`)
-  return e.right
-}
+import { right } from '../helpers/either'
 
 /** The a= lines of the first m-section, with the space some examples print after a list attribute's colon removed. */
 function mediaAttributes(sdp: string): string[] {

@@ -4,7 +4,6 @@
  * as a new MSRP message (`sendRangeFor`, F-8.7-1), and the receiver writes it at `fileOffsetOf` (RFC 5547 §8.7).
  */
 import { createHash } from 'node:crypto'
-import * as E from 'fp-ts/Either'
 import { firstValueFrom, lastValueFrom, type Subscription } from 'rxjs'
 import { pseudoRandom } from '../helpers/bytes'
 import { listenTcp } from '../../src/transport/tcp'
@@ -16,15 +15,12 @@ import { negotiate, type SessionPlan } from '../../src/sdp/session-plan'
 import { buildResumeOffer, fileOffsetOf, sendRangeFor, type ReceivedRange } from '../../src/sdp/file-transfer'
 import { MsrpEndpoint } from '../../src/session/endpoint'
 import type { MsrpSession } from '../../src/session/session'
+import { right } from '../helpers/either'
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')
 /** The a=file-selector hash: SHA-1 of the whole file, as colon-separated hex pairs (RFC 5547 §6, F-6-3). */
 const sha1 = (b: Uint8Array): string =>
   (createHash('sha1').update(b).digest('hex').toUpperCase().match(/../g) as string[]).join(':')
-const right = <A>(e: E.Either<unknown, A>): A => {
-  if (E.isLeft(e)) throw new Error(`expected right, got ${JSON.stringify(e.left)}`)
-  return e.right
-}
 const one = (sdp: string): MsrpMedia => right(parseMsrpMedia(sdp))[0] as MsrpMedia
 
 const SIZE = 1024 * 1024
