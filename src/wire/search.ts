@@ -8,18 +8,39 @@
 type NativeIndexOf = (hay: Uint8Array, needle: Uint8Array, from: number, end: number) => number
 
 interface BufferLike {
-  from(buffer: ArrayBufferLike, byteOffset: number, length: number): { indexOf(needle: Uint8Array): number }
+  readonly prototype: { indexOf(this: Uint8Array, needle: Uint8Array, byteOffset: number): number }
 }
 
-/** Node's `Buffer.prototype.indexOf` over views of the same memory (no copy), when the runtime has `Buffer`. */
+/**
+ * Node's `Buffer.prototype.indexOf`, called on the plain view itself (it takes any Uint8Array): no Buffer is built
+ * per call. A region that stops before the view's end is searched in a view of its own, so that nothing past `end` is
+ * looked at.
+ */
 export const nativeIndexOf: NativeIndexOf | undefined = (() => {
-  const B = (globalThis as { Buffer?: BufferLike }).Buffer
-  if (B === undefined || typeof B.from !== 'function') return undefined
+  const indexOf = (globalThis as { Buffer?: BufferLike }).Buffer?.prototype?.indexOf
+  if (typeof indexOf !== 'function') return undefined
   return (hay, needle, from, end) => {
-    const at = B.from(hay.buffer, hay.byteOffset + from, end - from).indexOf(needle)
+    if (end === hay.length) return from >= end ? -1 : indexOf.call(hay, needle, from)
+    const at = indexOf.call(hay.subarray(from, end), needle, 0)
     return at === -1 ? -1 : from + at
   }
 })()
+
+/**
+ * Longest needle Node searches with `memchr` on its first byte then a compare (longer ones go to Boyer-Moore-Horspool,
+ * 4-10 times slower on binary data: a byte at a time, where `memchr` takes 16 or 32). A longer needle is searched
+ * natively by its first bytes this long, each occurrence checked for the rest here.
+ */
+const NATIVE_PREFIX_BYTES = 7
+/** Occurrences of the prefix without the rest tolerated in one region before the whole needle is searched natively. */
+const NATIVE_PREFIX_MISSES = 8
+/**
+ * Bytes at the start of a region looked at before a prefix search: if the needle's first byte occurs
+ * `NATIVE_DENSE_BYTES` times or more in them (1 in 32; random bytes have 1 in 256), every occurrence would cost the
+ * prefix search a stop (`\r` in short CRLF lines), and the whole needle is searched instead.
+ */
+const NATIVE_PROBE_BYTES = 256
+const NATIVE_DENSE_BYTES = 8
 
 /** Candidate positions tried by first-byte hopping before the Horspool skip table is built. */
 const HORSPOOL_MIN_BYTES = 1024
@@ -33,6 +54,9 @@ const NATIVE_MIN_BYTES = 256
  */
 export class ByteNeedle {
   private skip: Int32Array | undefined
+  /** `bytes[0, m)` and its first `NATIVE_PREFIX_BYTES`, for the native search (built on first need). */
+  private whole: Uint8Array | undefined
+  private prefix: Uint8Array | undefined
   /** The needle is `bytes[0, length)`; `bytes` may be longer (see `setAscii`). */
   private m: number
 
@@ -62,6 +86,8 @@ export class ByteNeedle {
     for (let k = 0; k < n; k++) this.bytes[k] = s.charCodeAt(k) & 0xff
     this.m = n
     this.skip = undefined
+    this.whole = undefined
+    this.prefix = undefined
   }
 
   /**
@@ -72,8 +98,37 @@ export class ByteNeedle {
    */
   indexIn(hay: Uint8Array, from = 0, end = hay.length): number {
     if (nativeIndexOf !== undefined && end - from >= NATIVE_MIN_BYTES)
-      return nativeIndexOf(hay, this.bytes.subarray(0, this.m), from, end)
+      return this.indexInNative(hay, from, end, nativeIndexOf)
     return this.indexInScript(hay, from, end)
+  }
+
+  /**
+   * The native search: a needle longer than `NATIVE_PREFIX_BYTES` by its prefix, each occurrence checked for the
+   * rest; by the whole needle when its first byte is frequent at the start of the region (`NATIVE_PROBE_BYTES`), or
+   * after `NATIVE_PREFIX_MISSES` occurrences of the prefix without the rest (data full of near misses).
+   */
+  private indexInNative(hay: Uint8Array, from: number, end: number, native: NativeIndexOf): number {
+    const m = this.m
+    const needle = this.bytes
+    const whole = (this.whole ??= needle.subarray(0, m))
+    if (m <= NATIVE_PREFIX_BYTES) return native(hay, whole, from, end)
+    const first = needle[0]
+    const probeEnd = Math.min(end, from + NATIVE_PROBE_BYTES)
+    let dense = 0
+    for (let p = from; p < probeEnd; p++) if (hay[p] === first) dense++
+    if (dense >= NATIVE_DENSE_BYTES) return native(hay, whole, from, end)
+    const prefix = (this.prefix ??= needle.subarray(0, NATIVE_PREFIX_BYTES))
+    let p = from
+    for (let misses = 0; end - p >= m; misses++) {
+      if (misses === NATIVE_PREFIX_MISSES) return native(hay, whole, p, end)
+      const at = native(hay, prefix, p, end)
+      if (at === -1 || at + m > end) return -1
+      let k = NATIVE_PREFIX_BYTES
+      while (k < m && hay[at + k] === needle[k]) k++
+      if (k === m) return at
+      p = at + 1
+    }
+    return -1
   }
 
   /** {@link indexIn} without the native search: what browsers run (exported for tests). @internal */
