@@ -16,6 +16,7 @@ import { isQuotable } from '../wire/headers/grammar'
 import { isIdent, parseMessageId } from '../wire/headers/message-id'
 import { FAILURE_REPORT_DEFAULT, type FailureReport as FailureReportValue } from '../wire/headers/report'
 import { formatUri, isMsrpUri, parseUri, type MsrpUri } from '../wire/uri'
+import { stringCodec } from '../config/string-codec'
 
 /** A command line the command does not understand: exit status 2, with the usage. */
 export interface UsageError {
@@ -85,29 +86,13 @@ export function readFlags(
   return E.right(out)
 }
 
-/** A codec from a flag's string value. */
-export function valueCodec<A>(
+/** A codec from a flag's string value (a flag given without one is refused: "needs a value"). */
+export const valueCodec = <A>(
   name: string,
   is: (u: unknown) => u is A,
   parse: (s: string) => E.Either<string, A>,
   encode: (a: A) => string
-): t.Type<A, string, unknown> {
-  return new t.Type<A, string, unknown>(
-    name,
-    is,
-    (u, c) =>
-      typeof u === 'string'
-        ? pipe(
-            parse(u),
-            E.fold(
-              (message) => t.failure<A>(u, c, message),
-              (a) => t.success(a)
-            )
-          )
-        : t.failure(u, c, 'needs a value'),
-    encode
-  )
-}
+): t.Type<A, string, unknown> => stringCodec(name, is, parse, encode, () => 'needs a value')
 
 const isString = (u: unknown): u is string => typeof u === 'string'
 const isNumber = (u: unknown): u is number => typeof u === 'number'

@@ -19,6 +19,7 @@ import * as E from 'fp-ts/Either'
 import { pipe } from 'fp-ts/function'
 import * as t from 'io-ts'
 import { parseUri } from '../wire/uri'
+import { stringCodec } from './string-codec'
 
 // ---------------------------------------------------------------------------------------------------------------
 // Defaults: every one of them, in one place (STYLE.md §2)
@@ -273,38 +274,27 @@ export function parseHost(s: string): E.Either<string, string> {
 // ---------------------------------------------------------------------------------------------------------------
 // Codecs of the file
 
-/** A codec from a parser of strings. @internal */
-function stringCodec<A>(name: string, is: (u: unknown) => u is A, parse: (s: string) => E.Either<string, A>) {
-  return new t.Type<A, unknown, unknown>(
+/** A codec from a parser of strings; anything else is refused naming what was expected. @internal */
+const textCodec = <A>(name: string, is: (u: unknown) => u is A, parse: (s: string) => E.Either<string, A>) =>
+  stringCodec<A, unknown>(
     name,
     is,
-    (u, c) =>
-      typeof u === 'string'
-        ? pipe(
-            parse(u),
-            E.fold(
-              (message) => t.failure<A>(u, c, message),
-              (a) => t.success(a)
-            )
-          )
-        : t.failure(u, c, `expected ${name}, got ${show(u)}`),
-    (a) => a
+    parse,
+    (a) => a,
+    (u) => `expected ${name}, got ${show(u)}`
   )
-}
 
 const isString = (u: unknown): u is string => typeof u === 'string'
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u)
 const isAddress = (u: unknown): u is ListenAddress =>
   isRecord(u) && typeof u['host'] === 'string' && typeof u['port'] === 'number'
 
-const Address = stringCodec('HOST:PORT', isAddress, parseListenAddress)
-const Path = stringCodec('a file name', isString, (s) =>
-  s === '' ? E.left('expected a file name, got ""') : E.right(s)
-)
-const Realm = stringCodec('a realm', isString, parseRealm)
-const Host = stringCodec('a host name', isString, parseHost)
-const Origin = stringCodec('an origin', isString, parseOrigin)
-const Level = stringCodec(
+const Address = textCodec('HOST:PORT', isAddress, parseListenAddress)
+const Path = textCodec('a file name', isString, (s) => (s === '' ? E.left('expected a file name, got ""') : E.right(s)))
+const Realm = textCodec('a realm', isString, parseRealm)
+const Host = textCodec('a host name', isString, parseHost)
+const Origin = textCodec('an origin', isString, parseOrigin)
+const Level = textCodec(
   'a log level',
   (u): u is LogLevel => LOG_LEVELS.includes(u as LogLevel),
   (s) =>
