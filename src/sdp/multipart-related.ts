@@ -26,8 +26,8 @@ import * as t from 'io-ts'
 import { concatBytes } from '../wire/bytes'
 import { randomToken } from '../wire/ids'
 import { ByteNeedle } from '../wire/search'
-import { isToken, quote, readQuotedString, readToken, skipWs } from '../wire/headers/grammar'
-import { ContentType, mediaTypeMatches } from '../wire/headers/content-type'
+import { isToken, quote } from '../wire/headers/grammar'
+import { ContentType, mediaTypeMatches, parseMediaType } from '../wire/headers/content-type'
 import { sdpFailure, type SdpFailure } from './failures'
 import { parseMsrpMedia } from './msrp-media'
 
@@ -83,30 +83,18 @@ const CONTENT_ID = /^[\x21-\x3B\x3D\x3F-\x7E]+$/
 /** A Content-Disposition value we write: visible ASCII and spaces, not starting with a space. @internal */
 const DISPOSITION = /^[\x21-\x7E][\x20-\x7E]*$/
 
-/** @internal Reads `type/subtype *(OWS ";" OWS name OWS "=" OWS value)`: MIME allows spaces around `;` and `=`. */
+/** @internal `type/subtype *(OWS ";" OWS name OWS "=" OWS value)`: MIME allows spaces around `;` and `=`. */
 function parseMimeType(
   s: string
 ): { readonly mediaType: string; readonly params: ReadonlyMap<string, string> } | undefined {
-  const v = s.trim()
-  const type = readToken(v, 0)
-  if (type === undefined || v[type.end] !== '/') return undefined
-  const subtype = readToken(v, type.end + 1)
-  if (subtype === undefined) return undefined
+  const ct = parseMediaType(s, { mimeWhitespace: true })
+  if (E.isLeft(ct)) return undefined
   const params = new Map<string, string>()
-  let i = skipWs(v, subtype.end)
-  while (i < v.length) {
-    if (v[i] !== ';') return undefined
-    const name = readToken(v, skipWs(v, i + 1))
-    if (name === undefined) return undefined
-    i = skipWs(v, name.end)
-    if (v[i] !== '=') return undefined
-    i = skipWs(v, i + 1)
-    const value = v[i] === '"' ? readQuotedString(v, i) : readToken(v, i)
-    if (value === undefined) return undefined
-    params.set(name.value.toLowerCase(), value.value)
-    i = skipWs(v, value.end)
+  for (const [name, value] of ct.right.params) {
+    if (value === undefined) return undefined // MIME parameters always have a value
+    params.set(name.toLowerCase(), value)
   }
-  return { mediaType: `${type.value}/${subtype.value}`, params }
+  return { mediaType: `${ct.right.type}/${ct.right.subtype}`, params }
 }
 
 /** @internal */

@@ -60,6 +60,22 @@ describe('Content-Type (RFC 4975 §9 media-type)', () => {
     expect(E.isLeft(r) && r.left[0]?.message).toMatch(/^expected type\/subtype/)
   })
 
+  it('allows spaces around the value, `;` and `=` only with mimeWhitespace (MIME in SIP bodies), never by default', () => {
+    const text = ' multipart/related ; type = "application/sdp" ;\tboundary=abc '
+    expect(E.isLeft(parseMediaType(text))).toBe(true)
+    expect(parseMediaType(text, { mimeWhitespace: true })).toEqual(
+      E.right({
+        type: 'multipart',
+        subtype: 'related',
+        params: [
+          ['type', 'application/sdp'],
+          ['boundary', 'abc']
+        ]
+      })
+    )
+    expect(E.isLeft(parseMediaType('text/plain ; ', { mimeWhitespace: true }))).toBe(true)
+  })
+
   it('round-trips any media type', () => {
     fc.assert(
       fc.property(arbContentType, (ct) => expect(ContentType.decode(ContentType.encode(ct))).toEqual(E.right(ct)))

@@ -3,7 +3,7 @@
  * `gen-param = pname [ "=" pval ]` and `pval = token / quoted-string`.
  */
 import * as E from 'fp-ts/Either'
-import { headerCodec, isQuotable, isToken, quote, readQuotedString, readToken } from './grammar'
+import { headerCodec, isQuotable, isToken, quote, readQuotedString, readToken, skipWs } from './grammar'
 
 /** A media-type parameter: name as written, value unquoted and unescaped (`undefined` for a bare `;name`). */
 export type MediaTypeParam = readonly [name: string, value: string | undefined]
@@ -33,29 +33,37 @@ export function isContentType(u: unknown): u is ContentType {
 /**
  * Parses a media type exactly as the RFC 4975 §9 ABNF writes it: no whitespace anywhere, `token` type, subtype and
  * parameter names, parameter values as `token` or `quoted-string` (escapes `\\` and `\"` only). Parameter order is
- * kept. Also used for SDP `accept-types` entries.
+ * kept. Also used for SDP `accept-types` entries. With `mimeWhitespace`, spaces and tabs are allowed around the value,
+ * `;` and `=`, as MIME (RFC 2045 §5.1) writes Content-Type in SIP bodies and multipart parts.
  */
-export function parseMediaType(s: string): E.Either<string, ContentType> {
+export function parseMediaType(
+  text: string,
+  options: { readonly mimeWhitespace?: boolean } = {}
+): E.Either<string, ContentType> {
   const expected = 'expected type/subtype *(;name[=value]) with token or quoted-string values'
+  const mime = options.mimeWhitespace === true
+  const s = mime ? text.trim() : text
+  const ws = (i: number): number => (mime ? skipWs(s, i) : i)
   const type = readToken(s, 0)
   if (type === undefined || s[type.end] !== '/') return E.left(expected)
   const subtype = readToken(s, type.end + 1)
   if (subtype === undefined) return E.left(expected)
   const params: MediaTypeParam[] = []
-  let i = subtype.end
+  let i = ws(subtype.end)
   while (i < s.length) {
     if (s[i] !== ';') return E.left(expected)
-    const name = readToken(s, i + 1)
+    const name = readToken(s, ws(i + 1))
     if (name === undefined) return E.left(`${expected} (parameter ${params.length + 1} has no name)`)
-    i = name.end
+    i = ws(name.end)
     if (s[i] !== '=') {
       params.push([name.value, undefined])
       continue
     }
-    const value = s[i + 1] === '"' ? readQuotedString(s, i + 1) : readToken(s, i + 1)
+    const at = ws(i + 1)
+    const value = s[at] === '"' ? readQuotedString(s, at) : readToken(s, at)
     if (value === undefined) return E.left(`${expected} (bad value for parameter ${JSON.stringify(name.value)})`)
     params.push([name.value, value.value])
-    i = value.end
+    i = ws(value.end)
   }
   return E.right({ type: type.value, subtype: subtype.value, params })
 }
